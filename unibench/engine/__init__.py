@@ -1,0 +1,4 @@
+from .checkpoint import allow_mmengine_checkpoints
+from .loops import TaskTestLoop, TaskValLoop
+
+__all__ = ['TaskTestLoop', 'TaskValLoop', 'allow_mmengine_checkpoints']

@@ -1,0 +1,76 @@
+"""The three task metrics, each computed by its reference implementation.
+
+* panoptic: PQ / SQ / RQ (all, things, stuff) by mmdet's ``CocoPanopticMetric``;
+* instance: mask AP / AP50 / AP75 by mmdet's ``CocoMetric(metric='segm')``;
+* semantic: mIoU / aAcc by mmseg's ``IoUMetric``.
+
+The subclasses only adapt interfaces: label → category id follows ``dataset_meta['classes']``
+(things first; mmdet follows the JSON order), mmdet's ``sem_seg`` pixel fields are handed to
+mmseg under its ``data`` key, and each metric's keys carry its task as prefix.
+"""
+from typing import Optional, Sequence
+
+from mmdet.datasets.api_wrappers import COCO
+from mmdet.evaluation.metrics import CocoMetric, CocoPanopticMetric
+from mmseg.evaluation.metrics import IoUMetric
+
+from unibench.datasets.panoptic import OrderedCOCOPanoptic, category_ids_in_order
+from unibench.registry import METRICS
+
+
+class OrderedCOCO(COCO):
+    """COCO API whose ``get_cat_ids(cat_names=...)`` follows the order of the names."""
+
+    def get_cat_ids(self, cat_names: Sequence[str] = (), *args, **kwargs):
+        if not cat_names or args or kwargs:
+            return super().get_cat_ids(cat_names, *args, **kwargs)
+        return category_ids_in_order(self.cats.values(), cat_names, source='categories')
+
+
+@METRICS.register_module()
+class PanopticQualityMetric(CocoPanopticMetric):
+    """PQ, SQ, RQ for all, thing and stuff classes (percent), keys ``panoptic/PQ`` etc."""
+
+    default_prefix: Optional[str] = 'panoptic'
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if self._coco_api is not None:
+            # Same data, label order taken from the class names (see module docstring).
+            self._coco_api.__class__ = OrderedCOCOPanoptic
+
+
+@METRICS.register_module()
+class InstanceSegMetric(CocoMetric):
+    """COCO mask AP (fraction in [0, 1]), keys ``instance/segm_mAP``, ``..._50``, ``..._75``."""
+
+    default_prefix: Optional[str] = 'instance'
+
+    def __init__(self, *, metric: str = 'segm', **kwargs) -> None:
+        super().__init__(metric=metric, **kwargs)
+        if self._coco_api is not None:
+            self._coco_api.__class__ = OrderedCOCO
+
+
+@METRICS.register_module()
+class SemSegIoUMetric(IoUMetric):
+    """mmseg's mIoU / aAcc / mAcc (percent) on mmdet data samples, keys ``semantic/mIoU``."""
+
+    default_prefix: Optional[str] = 'semantic'
+
+    def __init__(self, *, iou_metrics: Sequence[str] = ('mIoU', ), **kwargs) -> None:
+        super().__init__(iou_metrics=list(iou_metrics), **kwargs)
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Renames mmdet's ``sem_seg`` pixel field to mmseg's ``data`` and defers to mmseg."""
+        adapted = []
+        for sample in data_samples:
+            if 'pred_sem_seg' not in sample or 'gt_sem_seg' not in sample:
+                raise KeyError('SemSegIoUMetric needs pred_sem_seg (run the semantic task) and '
+                               'gt_sem_seg (load it with LoadPanopticAnnotations(with_seg=True)) '
+                               f'for {sample.get("img_path")}')
+            adapted.append(dict(
+                sample,
+                pred_sem_seg=dict(data=sample['pred_sem_seg']['sem_seg']),
+                gt_sem_seg=dict(data=sample['gt_sem_seg']['sem_seg'])))
+        super().process(data_batch, adapted)
