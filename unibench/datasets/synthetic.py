@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .convert import (IGNORE_INDEX, PathLike, atomic_write_bytes, id2rgb, imap_ordered,
-                      load_segment_ids, mask_bbox, panoptic_to_instances, panoptic_to_semantic)
+from .convert import (PathLike, atomic_write_bytes, id2rgb, imap_ordered, load_segment_ids,
+                      mask_bbox, panoptic_to_instances, panoptic_to_semantic)
 
 THING_CLASSES = ('circle', 'square', 'triangle', 'star', 'cross', 'ring', 'hexagon')
 STUFF_CLASSES = ('stripes', 'checker', 'dots', 'noise', 'ripples')

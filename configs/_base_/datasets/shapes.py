@@ -1,9 +1,9 @@
 # unibench-shapes: the embedded synthetic panoptic dataset (python tools/make_synthetic.py).
-# Contiguous labels: 6 thing classes first, then 4 stuff classes (unibench/datasets/synthetic.py).
+# Contiguous labels: 7 thing classes first, then 5 stuff classes (unibench/datasets/synthetic.py).
 dataset_type = 'ShapesPanopticDataset'
 data_root = 'data/shapes/'
-num_things_classes = 6
-num_stuff_classes = 4
+num_things_classes = 7  # tests check these against ShapesPanopticDataset.METAINFO
+num_stuff_classes = 5
 image_size = (128, 128)  # train crop and test resize; generated images are 128 x 128 (demo)
 backend_args = None
 

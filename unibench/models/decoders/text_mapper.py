@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from unibench.models.layers.mlp import mlp
 from unibench.models.layers.tokenizer import CONTEXT_LENGTH, tokenize
-from unibench.registry import MODELS
+from unibench.registry import DATASETS, MODELS
 
 TASK_TEXTS = dict(semantic='a semantic photo', instance='an instance photo',
                   panoptic='a panoptic photo')
@@ -32,6 +32,8 @@ class TextMapper(BaseModule):
 
     Args:
         class_names: Names of the ``K`` contiguous classes (dataset metainfo ``classes``).
+        dataset_type: Registered dataset whose ``METAINFO['classes']`` are the class names, for
+            configs that name the dataset rather than list its classes.
         num_queries: ``N``, the number of object queries.
         embed_dims: Width of the object queries (output width).
         num_ctx: ``N_ctx`` learnable context embeddings.
@@ -44,7 +46,8 @@ class TextMapper(BaseModule):
         init_cfg: mmengine init config.
     """
 
-    def __init__(self, *, class_names: Sequence[str], num_queries: int, embed_dims: int = 256,
+    def __init__(self, *, class_names: Optional[Sequence[str]] = None,
+                 dataset_type: Optional[str] = None, num_queries: int, embed_dims: int = 256,
                  num_ctx: int = 16, width: int = 256, num_layers: int = 6,
                  num_heads: Optional[int] = None, vocab_size: int = 49408,
                  context_length: int = CONTEXT_LENGTH, proj_layers: int = 2,
@@ -53,6 +56,10 @@ class TextMapper(BaseModule):
         if num_queries <= num_ctx:
             raise ValueError(f'TextMapper: num_queries ({num_queries}) must exceed num_ctx '
                              f'({num_ctx})')
+        if class_names is None:
+            if dataset_type is None:
+                raise ValueError('TextMapper needs class_names or dataset_type')
+            class_names = DATASETS.get(dataset_type).METAINFO['classes']
         self.class_names = list(class_names)
         self.num_texts = num_queries - num_ctx
         self.context_length = context_length
@@ -75,9 +82,13 @@ class TextMapper(BaseModule):
             ``(B, N, embed_dims)`` text queries: ``N_text`` encoded texts, then ``N_ctx`` context.
         """
         texts = [text for sample in batch_data_samples for text in self.texts_for(sample)]
+        # Most entries repeat (padding texts, one text per mask of a class): encoding each
+        # distinct text once and gathering is exact and ~10x cheaper.
+        position = {text: i for i, text in enumerate(dict.fromkeys(texts))}
         device = self.encoder.positional_embedding.device
-        ids = tokenize(texts, self.context_length).to(device)
-        queries = self.projector(self.encoder(ids))
+        ids = tokenize(list(position), self.context_length).to(device)
+        index = torch.tensor([position[text] for text in texts], device=device)
+        queries = self.projector(self.encoder(ids))[index]
         queries = queries.reshape(len(batch_data_samples), self.num_texts, -1)
         if self.prompt_ctx is not None:
             ctx = self.prompt_ctx.weight[None].expand(len(queries), -1, -1)

@@ -79,12 +79,12 @@ class SetCriterion(nn.Module):
             both query sets are given.
         """
         targets = [_target_masks(gt, meta, cls_scores[0].device)
-                   for gt, meta in zip(batch_gt_instances, batch_img_metas)]
+                   for gt, meta in zip(batch_gt_instances, batch_img_metas, strict=True)]
         num_masks = sum(len(labels) for labels, _ in targets)
         num_masks = max(reduce_mean(cls_scores[0].new_tensor(float(num_masks))).item(), 1.0)
         losses = {}
         last = len(cls_scores) - 1
-        for i, (cls_score, mask_pred) in enumerate(zip(cls_scores, mask_preds)):
+        for i, (cls_score, mask_pred) in enumerate(zip(cls_scores, mask_preds, strict=True)):
             prefix = '' if i == last else f'd{i}.'
             loss_cls, loss_mask, loss_dice = self.loss_single(cls_score, mask_pred, targets,
                                                               num_masks)

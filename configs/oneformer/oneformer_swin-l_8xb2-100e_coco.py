@@ -1,0 +1,48 @@
+# OneFormer Swin-L (IN-22k, 384) on COCO panoptic, 100 epochs (737,500 iterations), batch 16:
+# SHI-Labs/OneFormer configs/coco/swin/oneformer_swin_large_bs16_100ep.yaml. Published (paper
+# Tab. 3): 57.9 PQ / 49.0 AP / 67.4 mIoU, 219M params; our inference model: 218.8M.
+# AMP is off in this official config (SOLVER.AMP.ENABLED False). Data (lead's base, not written
+# yet): LSJ 1024 x 1024, scale 0.1-2.0, hflip; add '../_base_/datasets/coco_panoptic.py'.
+_base_ = [
+    '../_base_/models/oneformer_r50.py', '../_base_/schedules/adamw_poly.py',
+    '../_base_/default_runtime.py'
+]
+num_things, num_stuff = 80, 53  # SEM_SEG_HEAD.NUM_CLASSES 133
+num_queries = 150  # ONE_FORMER.NUM_OBJECT_QUERIES (150 on COCO, also for Swin-L)
+max_iters = 737500  # SOLVER.MAX_ITER (100 epochs)
+
+model = dict(
+    backbone=dict(
+        _delete_=True,  # backbone swap: R50 -> Swin-L (MODEL.SWIN.*)
+        type='mmdet.SwinTransformer',
+        pretrain_img_size=384,  # PRETRAIN_IMG_SIZE
+        embed_dims=192,  # EMBED_DIM
+        depths=[2, 2, 18, 2],  # DEPTHS
+        num_heads=[6, 12, 24, 48],  # NUM_HEADS
+        window_size=12,  # WINDOW_SIZE
+        mlp_ratio=4,
+        qkv_bias=True,
+        drop_path_rate=0.3,  # DROP_PATH_RATE
+        patch_norm=True,  # PATCH_NORM
+        use_abs_pos_embed=False,  # APE
+        out_indices=(0, 1, 2, 3),
+        convert_weights=True,  # loads the official swin_large_patch4_window12_384_22k weights
+        init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
+    panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
+                       num_queries=num_queries),
+    text_mapper=dict(dataset_type='CocoPanopticDataset'),  # class names from its METAINFO
+    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
+    test_cfg=dict(object_mask_thr=0.8,  # MODEL.TEST.OBJECT_MASK_THRESHOLD
+                  max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE
+train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
+no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (nn.Embedding weights)
+# The first matching key wins in mmengine, so backbone keys restate the backbone lr x0.1.
+backbone_no_decay = dict(lr_mult=0.1, decay_mult=0.0)  # d2: Swin bias tables undecayed
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
+    query_embed=no_decay, level_embed=no_decay, level_encoding=no_decay, prompt_ctx=no_decay,
+    token_embedding=no_decay, relative_position_bias_table=backbone_no_decay,
+    absolute_pos_embed=backbone_no_decay)))
+# SOLVER.STEPS x0.1; WARMUP_ITERS 10 with WARMUP_FACTOR 1.0 is no warm-up at all.
+param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
+                        milestones=[655556, 735184], gamma=0.1)]
+train_cfg = dict(max_iters=max_iters, val_interval=5000)  # TEST.EVAL_PERIOD

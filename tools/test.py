@@ -1,0 +1,41 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CKPT --task {panoptic,instance,semantic,all}``.
+
+One checkpoint serves every task it was trained for: each task is a separate pass with that task
+set on the samples (OneFormer's task token) and evaluated by that task's metrics.
+"""
+import argparse
+
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+import unibench  # noqa: F401  (registers unibench's modules)
+from unibench.engine.config import TASK_CHOICES, load_config, set_test_tasks
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a segmentor')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--task', choices=TASK_CHOICES, default='all',
+                        help='task(s) to evaluate (default: all the config has metrics for)')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. test_dataloader.batch_size=1')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options,
+                      launcher=args.launcher)
+    set_test_tasks(cfg, args.task)
+    cfg.load_from = args.checkpoint
+    cfg.model.train_cfg = None  # the inference model: no assigner, no training-only modules
+    metrics = Runner.from_cfg(cfg).test()
+    print('\n'.join(f'{k}: {v}' for k, v in metrics.items()))
+
+
+if __name__ == '__main__':
+    main()

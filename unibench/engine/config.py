@@ -1,0 +1,71 @@
+"""Config handling shared by ``tools/train.py``, ``tools/test.py`` and ``tools/benchmark.py``."""
+import os.path as osp
+from typing import Any, Dict, Optional, Sequence
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+TASK_CHOICES = ('panoptic', 'instance', 'semantic', 'all')
+
+
+def load_config(path: str, *, work_dir: Optional[str] = None,
+                options: Optional[Dict[str, Any]] = None, launcher: str = 'none',
+                amp: bool = False) -> Config:
+    """Loads a config and applies the command-line settings every tool shares.
+
+    Args:
+        path: Config file.
+        work_dir: Output folder; defaults to ``work_dirs/<config name>``.
+        options: ``--cfg-options`` key/value pairs; a key absent from the config is an error
+            (a typo would otherwise be silently added and ignored).
+        launcher: ``none``, ``pytorch`` or ``slurm``.
+        amp: Train with automatic mixed precision (``AmpOptimWrapper``).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if options:
+        check_option_keys(cfg, options)
+        cfg.merge_from_dict(options)
+    cfg.launcher = launcher
+    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(path))[0])
+    if not torch.cuda.is_available() and 'env_cfg' in cfg:
+        # NCCL needs GPUs: processes on a CPU machine talk over gloo.
+        cfg.env_cfg.setdefault('dist_cfg', ConfigDict())['backend'] = 'gloo'
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    return cfg
+
+
+def check_option_keys(cfg: Config, options: Dict[str, Any]) -> None:
+    """Raises ``KeyError`` naming the first ``--cfg-options`` key the config does not have."""
+    for key in options:
+        node: Any = cfg.to_dict()
+        walked = []
+        for part in key.split('.'):
+            if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                where = '.'.join(walked) or 'the top level'
+                near = sorted(node.keys()) if isinstance(node, dict) else []
+                raise KeyError(f'unknown config key {key!r}: {part!r} is not in {where} '
+                               f'(keys there: {near})')
+            walked.append(part)
+
+
+def set_test_tasks(cfg: Config, task: str) -> Sequence[str]:
+    """Points the test loop at ``task`` (``all`` = every task the evaluator has metrics for)."""
+    if task not in TASK_CHOICES:
+        raise ValueError(f'unknown task {task!r}; choose from {TASK_CHOICES}')
+    metrics = cfg.test_evaluator.get('metrics', {})
+    tasks = list(metrics) if task == 'all' else [task]
+    missing = [t for t in tasks if t not in metrics]
+    if missing:
+        raise KeyError(f'test_evaluator has no metrics for task(s) {missing}; it has '
+                       f'{list(metrics)}')
+    cfg.test_cfg.tasks = tasks
+    return tasks
