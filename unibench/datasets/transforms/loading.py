@@ -1,6 +1,7 @@
 """Panoptic annotation loading that names the file when the annotation is bad."""
 import os.path as osp
 
+import cv2
 import numpy as np
 from mmdet.datasets.transforms import LoadPanopticAnnotations as MMDetLoadPanopticAnnotations
 
@@ -33,7 +34,7 @@ class LoadPanopticAnnotations(MMDetLoadPanopticAnnotations):
         self.rgb2id = rgb2id  # see the ids mmdet decodes instead of decoding the PNG twice
         try:
             super()._load_masks_and_semantic_segs(results)
-        except AttributeError as err:  # mmcv.imfrombytes returned None
+        except (AttributeError, cv2.error) as err:  # the PNG did not decode
             raise ValueError(f'corrupt panoptic PNG: {path}') from err
         finally:
             self.rgb2id = to_id
