@@ -1,3 +1,4 @@
+from . import hooks  # noqa: F401  (registers RunRecordHook)
 from .checkpoint import allow_mmengine_checkpoints
 from .loops import TaskTestLoop, TaskValLoop
 

@@ -33,6 +33,8 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
     if not torch.cuda.is_available() and 'env_cfg' in cfg:
         # NCCL needs GPUs: processes on a CPU machine talk over gloo.
         cfg.env_cfg.setdefault('dist_cfg', ConfigDict())['backend'] = 'gloo'
+        if launcher != 'none':
+            init_cpu_distributed(cfg, launcher)
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -69,3 +71,23 @@ def set_test_tasks(cfg: Config, task: str) -> Sequence[str]:
                        f'{list(metrics)}')
     cfg.test_cfg.tasks = tasks
     return tasks
+
+
+def init_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Multi-process training without CUDA (gloo), which mmengine 0.10.7 cannot set up itself.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its DDP wrapper passes
+    ``device_ids=[local_rank]``; both fail on a CPU-only machine. The process group is started
+    here (the Runner then finds it initialised) and DDP is built without device ids.
+    """
+    import torch.distributed as dist
+    from mmengine.dist import init_dist
+
+    if not dist.is_initialized():
+        if launcher == 'pytorch':
+            dist.init_process_group(backend='gloo')
+        else:  # slurm: mmengine derives the rendezvous from SLURM_* before init
+            init_dist(launcher, backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False, find_unused_parameters=False)
