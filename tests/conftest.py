@@ -21,6 +21,9 @@ def tiny_shapes_options(data_root: str, *, iters: int = 2, batch: int = 2) -> Di
         'param_scheduler.end': iters, 'default_hooks.checkpoint.interval': iters,
         'default_hooks.logger.interval': 1,
         'train_dataloader.batch_size': batch,
+        # A shallower head: one pixel-decoder encoder layer, two transformer decoder layers.
+        'model.panoptic_head.pixel_decoder.encoder.num_layers': 1,
+        'model.panoptic_head.transformer_decoder.num_layers': 2,
         'train_dataloader.dataset.pipeline.3.scale': size,
         'train_dataloader.dataset.pipeline.4.crop_size': size,
     }

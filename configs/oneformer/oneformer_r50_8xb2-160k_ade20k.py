@@ -1,20 +1,21 @@
 # OneFormer R50 on ADE20K panoptic, 160k iterations, batch 16: SHI-Labs/OneFormer
 # configs/ade20k/oneformer_R50_bs16_160k.yaml. Published: 41.9 PQ / 27.3 AP / 47.3 mIoU, 47M
 # params (OneFormer paper App. Tab. II; our inference model: 47.3M).
-# Data (the lead's dataset base, not written yet): short side 0.5-2.0 x 512, crop 512 x 512,
-# test short side 512, SSD colour jitter, hflip; add '../_base_/datasets/ade20k_panoptic.py'.
+# Data: ade20k_panoptic.py (short side 0.5-2.0 x 512, crop 512 x 512, test short side 512, SSD
+# colour jitter, hflip).
 _base_ = [
-    '../_base_/models/oneformer_r50.py', '../_base_/schedules/adamw_poly.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/oneformer_r50.py', '../_base_/datasets/ade20k_panoptic.py',
+    '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py'
 ]
-num_things, num_stuff = 100, 50  # SEM_SEG_HEAD.NUM_CLASSES 150 (ADE20K panoptic)
+# SEM_SEG_HEAD.NUM_CLASSES 150 (ADE20K panoptic)
+num_things, num_stuff = _base_.num_things_classes, _base_.num_stuff_classes
 num_queries = 150  # ONE_FORMER.NUM_OBJECT_QUERIES
 max_iters = 160000  # SOLVER.MAX_ITER, poly (power 0.9)
 
 model = dict(
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
-    text_mapper=dict(dataset_type='ADE20KPanopticDataset'),  # class names from its METAINFO
+    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
     panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.5,  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K only)
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE

@@ -1,21 +1,21 @@
 # OneFormer R50 on COCO panoptic, 50 epochs (368,750 iterations), batch 16: SHI-Labs/OneFormer
 # configs/coco/oneformer_R50_bs16_50ep.yaml + Base-COCO-UnifiedSegmentation.yaml. Published
 # (paper App. Tab. I, N = 150): 51.5 PQ / 42.5 AP / 61.2 mIoU; our inference model: 47.3M.
-# Data (lead's base, not written yet): LSJ 1024 x 1024, scale 0.1-2.0, hflip; AP on instance GT
-# derived from panoptic (coco_2017_val_panoptic2instance); add
-# '../_base_/datasets/coco_panoptic.py'.
+# Data: coco_panoptic.py (LSJ 1024 x 1024, scale 0.1-2.0, hflip; AP on instance GT derived from
+# panoptic, as coco_2017_val_panoptic2instance).
 _base_ = [
-    '../_base_/models/oneformer_r50.py', '../_base_/schedules/adamw_poly.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/oneformer_r50.py', '../_base_/datasets/coco_panoptic.py',
+    '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py'
 ]
-num_things, num_stuff = 80, 53  # SEM_SEG_HEAD.NUM_CLASSES 133
+# SEM_SEG_HEAD.NUM_CLASSES 133
+num_things, num_stuff = _base_.num_things_classes, _base_.num_stuff_classes
 num_queries = 150  # ONE_FORMER.NUM_OBJECT_QUERIES
 max_iters = 368750  # SOLVER.MAX_ITER (50 epochs)
 
 model = dict(
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
-    text_mapper=dict(dataset_type='CocoPanopticDataset'),  # class names from its METAINFO
+    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
     panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.8,  # MODEL.TEST.OBJECT_MASK_THRESHOLD
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE

@@ -1,13 +1,14 @@
 # OneFormer Swin-L (IN-22k, 384) on COCO panoptic, 100 epochs (737,500 iterations), batch 16:
 # SHI-Labs/OneFormer configs/coco/swin/oneformer_swin_large_bs16_100ep.yaml. Published (paper
 # Tab. 3): 57.9 PQ / 49.0 AP / 67.4 mIoU, 219M params; our inference model: 218.8M.
-# AMP is off in this official config (SOLVER.AMP.ENABLED False). Data (lead's base, not written
-# yet): LSJ 1024 x 1024, scale 0.1-2.0, hflip; add '../_base_/datasets/coco_panoptic.py'.
+# AMP is off in this official config (SOLVER.AMP.ENABLED False). Data: coco_panoptic.py (LSJ
+# 1024 x 1024, scale 0.1-2.0, hflip).
 _base_ = [
-    '../_base_/models/oneformer_r50.py', '../_base_/schedules/adamw_poly.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/oneformer_r50.py', '../_base_/datasets/coco_panoptic.py',
+    '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py'
 ]
-num_things, num_stuff = 80, 53  # SEM_SEG_HEAD.NUM_CLASSES 133
+# SEM_SEG_HEAD.NUM_CLASSES 133
+num_things, num_stuff = _base_.num_things_classes, _base_.num_stuff_classes
 num_queries = 150  # ONE_FORMER.NUM_OBJECT_QUERIES (150 on COCO, also for Swin-L)
 max_iters = 737500  # SOLVER.MAX_ITER (100 epochs)
 
@@ -30,7 +31,7 @@ model = dict(
         init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
-    text_mapper=dict(dataset_type='CocoPanopticDataset'),  # class names from its METAINFO
+    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
     panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.8,  # MODEL.TEST.OBJECT_MASK_THRESHOLD
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE

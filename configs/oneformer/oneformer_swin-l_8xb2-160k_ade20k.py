@@ -1,13 +1,14 @@
 # OneFormer Swin-L (IN-22k, 384) on ADE20K panoptic, 160k iterations, batch 16: SHI-Labs/OneFormer
 # configs/ade20k/swin/oneformer_swin_large_bs16_160k.yaml. Published (paper Tab. 1): 49.8 PQ /
 # 35.9 AP / 57.0 mIoU, 219M params; our inference model: 218.8M.
-# Data (lead's base, not written yet): short side 0.5-2.0 x 640, crop 640 x 640, test 640,
-# SSD colour jitter, hflip; add '../_base_/datasets/ade20k_panoptic.py'.
+# Data: ade20k_panoptic.py rebuilt for crop 640 below (short side 0.5-2.0 x 640, crop 640 x 640,
+# test 640, SSD colour jitter, hflip).
 _base_ = [
-    '../_base_/models/oneformer_r50.py', '../_base_/schedules/adamw_poly.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/oneformer_r50.py', '../_base_/datasets/ade20k_panoptic.py',
+    '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py'
 ]
-num_things, num_stuff = 100, 50  # SEM_SEG_HEAD.NUM_CLASSES 150
+# SEM_SEG_HEAD.NUM_CLASSES 150
+num_things, num_stuff = _base_.num_things_classes, _base_.num_stuff_classes
 num_queries = 250  # ONE_FORMER.NUM_OBJECT_QUERIES
 max_iters = 160000  # SOLVER.MAX_ITER, poly (power 0.9)
 
@@ -30,11 +31,21 @@ model = dict(
         init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
-    text_mapper=dict(dataset_type='ADE20KPanopticDataset'),
+    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
     panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.5,  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K)
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE 250
-train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
+# Crop 640 (INPUT.CROP.SIZE; short side 0.5-2.0 x 640, long side <= 2560; MIN_SIZE_TEST 640):
+# the dataset base's size-dependent steps, rebuilt (the base has the R50 crop, 512).
+image_size = (640, 640)
+resize_640 = dict(
+    RandomChoiceResize=dict(scales=[(2560, int(x * 0.1 * 640)) for x in range(5, 21)]),
+    RandomCrop=dict(crop_size=image_size), Resize=dict(scale=(2560, 640)))
+train_pipeline = [dict(t, **resize_640.get(t['type'], {})) for t in _base_.train_pipeline]
+test_pipeline = [dict(t, **resize_640.get(t['type'], {})) for t in _base_.test_pipeline]
+train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))  # 8 GPUs x 2 = 16
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (nn.Embedding weights)
 # The first matching key wins in mmengine, so backbone keys restate the backbone lr x0.1.
 backbone_no_decay = dict(lr_mult=0.1, decay_mult=0.0)  # d2: Swin bias tables undecayed

@@ -1,16 +1,14 @@
 # OneFormer Swin-L (IN-22k, 384) on Cityscapes panoptic, 90k iterations, batch 16:
 # SHI-Labs/OneFormer configs/cityscapes/swin/oneformer_swin_large_bs16_90k.yaml. Published (paper
 # Tab. 2): 67.2 PQ / 45.6 AP / 83.0 mIoU, 219M params; our inference model: 218.8M.
-# Data (lead's base, not written yet): short side 512-2048, crop 512 x 1024, test 1024 x 2048,
-# SSD colour jitter, hflip; add '../_base_/datasets/cityscapes_panoptic.py'.
+# Data: cityscapes_panoptic.py (short side 512-2048, crop 512 x 1024, test 1024 x 2048, SSD
+# colour jitter, hflip).
 _base_ = [
-    '../_base_/models/oneformer_r50.py', '../_base_/schedules/adamw_poly.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/oneformer_r50.py', '../_base_/datasets/cityscapes_panoptic.py',
+    '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py'
 ]
-num_things, num_stuff = 8, 11  # SEM_SEG_HEAD.NUM_CLASSES 19, things first in unibench
-class_names = ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle',
-               'road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
-               'traffic sign', 'vegetation', 'terrain', 'sky')
+# SEM_SEG_HEAD.NUM_CLASSES 19, things first in unibench
+num_things, num_stuff = _base_.num_things_classes, _base_.num_stuff_classes
 num_queries = 250  # ONE_FORMER.NUM_OBJECT_QUERIES
 max_iters = 90000  # SOLVER.MAX_ITER, poly (power 0.9)
 
@@ -33,7 +31,7 @@ model = dict(
         init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
-    text_mapper=dict(class_names=class_names),
+    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
     panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.8,  # MODEL.TEST.OBJECT_MASK_THRESHOLD
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE 250

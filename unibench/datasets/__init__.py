@@ -1,5 +1,10 @@
 from . import transforms  # noqa: F401  (registers the transforms)
 from .panoptic import UniPanopticDataset
+from .real import (ADE20KPanopticDataset, ADE20KSemanticDataset, CityscapesPanopticDataset,
+                   CityscapesSemanticDataset, COCOPanopticDataset)
 from .shapes import ShapesPanopticDataset
 
-__all__ = ['UniPanopticDataset', 'ShapesPanopticDataset']
+__all__ = [
+    'UniPanopticDataset', 'ShapesPanopticDataset', 'COCOPanopticDataset', 'ADE20KPanopticDataset',
+    'CityscapesPanopticDataset', 'ADE20KSemanticDataset', 'CityscapesSemanticDataset'
+]

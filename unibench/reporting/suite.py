@@ -1,0 +1,322 @@
+"""Benchmark suites: runs = model config x seeds (x tasks to evaluate) x schedule overrides.
+
+A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
+
+    suite_name = 'demo'
+    work_root = 'work_dirs/benchmarks/demo'    # default: work_dirs/benchmarks/<suite_name>
+    report_dir = 'reports/demo'                # default: reports/<suite_name>
+    seeds = [0]                                # default for every run
+    options = {'train_cfg.max_iters': 200}     # --cfg-options of every run (train, test, speed)
+    speed = dict(num_images=10, warmup=3)      # ms/img after training; None: not measured
+    runs = [dict(name='m2f_panoptic', config='configs/...py', label='M2F-Panoptic',
+                 eval_tasks='all', seeds=[0, 1], options={...}), ...]
+    ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
+
+Each (run, seed) trains in ``<work_root>/<name>-seed<k>/`` through ``tools/train.py``, is
+evaluated by ``tools/test.py`` and timed by ``tools/benchmark.py speed``, each a subprocess with
+its own log, so one crash does not stop the suite. The work dir's ``record.json`` says which of
+these steps are done, so an interrupted suite resumes where it stopped.
+"""
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+from unibench.engine.config import load_config
+from unibench.engine.hooks import read_record, update_record
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TASKS = ('panoptic', 'instance', 'semantic')
+Executor = Callable[[List[str], str], int]
+"""``execute(argv, log_path) -> return code``; tests replace it to record what would run."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a suite: a config, a seed and its overrides."""
+
+    name: str
+    seed: int
+    config: str
+    label: str
+    eval_tasks: Tuple[str, ...]
+    options: Dict[str, Any]
+    work_dir: str
+    index: int = 0
+
+    @property
+    def run_id(self) -> str:
+        return f'{self.name}-seed{self.seed}'
+
+    @property
+    def cfg_options(self) -> Dict[str, Any]:
+        """The run's ``--cfg-options``: suite and run overrides plus the seed."""
+        return {**self.options, 'randomness.seed': self.seed}
+
+
+@dataclass
+class Suite:
+    """A parsed suite file (see the module docstring)."""
+
+    name: str
+    path: str
+    work_root: str
+    report_dir: str
+    runs: List[RunSpec]
+    ablation: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    speed: Optional[Dict[str, int]] = None
+    figures: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunStatus:
+    """What a run still needs: ``train``, ``test:<task>`` / ``test:all`` and ``speed`` steps."""
+
+    spec: RunSpec
+    todo: List[str]
+    checkpoint: Optional[str] = None
+
+    @property
+    def done(self) -> bool:
+        return not self.todo
+
+
+def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
+    """Parses a suite file; unknown run keys and unknown run names in ``ablation`` are errors."""
+    cfg = Config.fromfile(path)
+    name = cfg.get('suite_name') or osp.splitext(osp.basename(path))[0]
+    root = work_root or cfg.get('work_root') or osp.join('work_dirs', 'benchmarks', name)
+    common = dict(cfg.get('options') or {})
+    runs = []
+    allowed = {'name', 'config', 'label', 'eval_tasks', 'seeds', 'options'}
+    for index, run in enumerate(cfg.get('runs') or []):
+        unknown = set(run) - allowed
+        if unknown or 'name' not in run or 'config' not in run:
+            raise ValueError(f'{path}: run {run.get("name")!r} needs name and config and may '
+                             f'have {sorted(allowed)}; unknown keys {sorted(unknown)}')
+        eval_tasks = run.get('eval_tasks', 'all')
+        eval_tasks = (eval_tasks, ) if isinstance(eval_tasks, str) else tuple(eval_tasks)
+        for seed in run.get('seeds', cfg.get('seeds', [0])):
+            runs.append(RunSpec(
+                name=run['name'], seed=int(seed), config=run['config'],
+                label=run.get('label', run['name']), eval_tasks=eval_tasks,
+                options={**common, **dict(run.get('options') or {})},
+                work_dir=osp.join(root, f'{run["name"]}-seed{seed}'), index=index))
+    names = [r.name for r in runs]
+    if len({r.run_id for r in runs}) != len(runs):
+        raise ValueError(f'{path}: run names repeat: {names}')
+    ablation = {key: normalize_group(key, value, names=set(names))
+                for key, value in dict(cfg.get('ablation') or {}).items()}
+    return Suite(name=name, path=path, work_root=root,
+                 report_dir=cfg.get('report_dir') or osp.join('reports', name), runs=runs,
+                 ablation=ablation, speed=cfg.get('speed'), figures=dict(cfg.get('figures') or {}))
+
+
+def normalize_group(key: str, value: Any, *, names: set) -> Dict[str, Any]:
+    """An ablation group as ``{'label', 'runs'}``; ``runs`` is a list of run names or a mapping
+    task -> run name (which model answers which task)."""
+    group = dict(value) if isinstance(value, dict) and 'runs' in value else dict(runs=value)
+    runs = group['runs']
+    runs = dict(runs) if isinstance(runs, dict) else list(runs)
+    missing = sorted(set(runs.values() if isinstance(runs, dict) else runs) - names)
+    if missing:
+        raise ValueError(f'ablation group {key!r} names runs the suite lacks: {missing}')
+    return dict(label=group.get('label', key), runs=runs)
+
+
+def run_status(spec: RunSpec, *, speed: bool = True) -> RunStatus:
+    """Compares a run's record with what the suite asks of it."""
+    record = read_record(spec.work_dir)
+    todo = []
+    if record.get('train', {}).get('status') != 'finished':
+        todo.append('train')
+    evaluated = set()
+    for entry in record.get('evaluations', {}).values():
+        if entry.get('mode') == 'test':
+            evaluated.update(entry.get('results', {}))
+    tasks = expand_tasks(spec)
+    if set(tasks) - evaluated:
+        wanted = ['all'] if spec.eval_tasks == ('all', ) else list(spec.eval_tasks)
+        todo += [f'test:{t}' for t in wanted if t == 'all' or t not in evaluated]
+    if speed and set(tasks) - set(record.get('speed', {})):
+        todo.append('speed')
+    checkpoint = (record.get('size', {}).get('checkpoint') or {}).get('path')
+    return RunStatus(spec=spec, todo=todo, checkpoint=checkpoint)
+
+
+def expand_tasks(spec: RunSpec) -> List[str]:
+    """The tasks a run is evaluated on (``all``: every task its test evaluator scores)."""
+    if spec.eval_tasks != ('all', ):
+        return list(spec.eval_tasks)
+    cfg = load_config(spec.config, work_dir=spec.work_dir, options=spec.cfg_options)
+    return list(cfg.test_evaluator.get('metrics', {}))
+
+
+def step_commands(status: RunStatus, *, speed: Optional[Dict[str, int]] = None,
+                  python: str = sys.executable) -> List[Tuple[str, List[str]]]:
+    """``(step, argv)`` for each step in ``status.todo``, in order."""
+    spec = status.spec
+    options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in spec.cfg_options.items()]]
+    tools = osp.join(REPO_ROOT, 'tools')
+    checkpoint = status.checkpoint or osp.join(spec.work_dir, '{checkpoint}')
+    commands = []
+    for step in status.todo:
+        if step == 'train':
+            resume = ['--resume'] if osp.isfile(osp.join(spec.work_dir, 'last_checkpoint')) else []
+            argv = [python, osp.join(tools, 'train.py'), spec.config, '--work-dir',
+                    spec.work_dir, *resume, *options]
+        elif step.startswith('test:'):
+            argv = [python, osp.join(tools, 'test.py'), spec.config, checkpoint, '--work-dir',
+                    spec.work_dir, '--task', step.split(':', 1)[1], *options]
+        else:
+            speed = speed or {}
+            argv = [python, osp.join(tools, 'benchmark.py'), 'speed', spec.config, checkpoint,
+                    '--work-dir', spec.work_dir, '--tasks', *expand_tasks(spec),
+                    '--num-images', str(speed.get('num_images', 10)),
+                    '--warmup', str(speed.get('warmup', 3)), *options]
+        commands.append((step, argv))
+    return commands
+
+
+def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor] = None,
+              echo: Callable[[str], None] = print) -> List[Dict[str, Any]]:
+    """Trains, evaluates and times every run that is not done yet, one after the other.
+
+    Args:
+        suite: The parsed suite.
+        dry_run: Only list each run's status and the steps it would run.
+        execute: Runs one command, logging to a file; defaults to a subprocess.
+        echo: Where the per-run lines go.
+
+    Returns:
+        One dict per run: ``run``, ``todo`` (steps needed), ``ran``, ``failed`` (step or
+        ``None``), ``seconds``.
+    """
+    statuses = [run_status(spec, speed=suite.speed is not None) for spec in suite.runs]
+    if dry_run:
+        width = max([len(s.spec.run_id) for s in statuses] + [3])
+        for s in statuses:
+            todo = 'done' if s.done else 'todo: ' + ', '.join(s.todo)
+            echo(f'{s.spec.run_id:<{width}}  {todo:<40}  {s.spec.work_dir}')
+        echo(f'{sum(s.done for s in statuses)}/{len(statuses)} runs done; '
+             f'{sum(not s.done for s in statuses)} to run')
+        return [dict(run=s.spec.run_id, todo=s.todo, ran=[], failed=None, seconds=0.0)
+                for s in statuses]
+    execute = execute or execute_logged
+    results = []
+    with _progress(len(statuses)) as advance:
+        for status in statuses:
+            results.append(_run_one(suite, status, execute=execute, echo=echo))
+            advance()
+    return results
+
+
+def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
+             echo: Callable[[str], None]) -> Dict[str, Any]:
+    spec = status.spec
+    result = dict(run=spec.run_id, todo=list(status.todo), ran=[], failed=None, seconds=0.0)
+    if status.done:
+        echo(f'{spec.run_id}: already done ({spec.work_dir})')
+        return result
+    start = time.perf_counter()
+    update_record(spec.work_dir, dict(suite=dict(
+        suite=suite.name, run=spec.run_id, name=spec.name, label=spec.label, seed=spec.seed,
+        config=spec.config, eval_tasks=list(spec.eval_tasks), options=spec.options,
+        index=spec.index)))
+    for step, argv in step_commands(status, speed=suite.speed):
+        if '{checkpoint}' in ' '.join(argv):
+            checkpoint = run_status(spec, speed=False).checkpoint
+            argv = [checkpoint if a.endswith('{checkpoint}') and checkpoint else a for a in argv]
+        log = osp.join(spec.work_dir, 'logs', step.replace(':', '-') + '.log')
+        result['ran'].append(step)
+        code = execute(argv, log)
+        if code != 0:
+            result['failed'] = step
+            echo(f'{spec.run_id}: FAILED at {step} (exit {code}); log: {log}')
+            break
+    result['seconds'] = time.perf_counter() - start
+    if result['failed'] is None:
+        echo(f'{spec.run_id}: done in {result["seconds"]:.0f} s; '
+             f'{summary_line(read_record(spec.work_dir))}')
+    return result
+
+
+def execute_logged(argv: List[str], log_path: str) -> int:
+    """Runs ``argv`` with stdout and stderr appended to ``log_path``; returns the exit code."""
+    os.makedirs(osp.dirname(log_path), exist_ok=True)
+    with open(log_path, 'a') as log:
+        log.write(f'$ {" ".join(argv)}\n')
+        log.flush()
+        return subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def summary_line(record: Dict[str, Any]) -> str:
+    """``PQ 41.2  AP 27.0  mIoU 46.1  0.05 device-h`` from a record's test results."""
+    parts = []
+    keys = (('panoptic', 'PQ', 1), ('instance', 'segm_mAP', 100), ('semantic', 'mIoU', 1))
+    for entry in record.get('evaluations', {}).values():
+        if entry.get('mode') != 'test':
+            continue
+        for task, metric, scale in keys:
+            value = entry.get('results', {}).get(task, {}).get('metrics', {}).get(metric)
+            if value is not None:
+                parts.append(f'{"AP" if task == "instance" else metric} {value * scale:.1f}')
+    hours = record.get('train', {}).get('device_hours')
+    if hours is not None:
+        parts.append(f'{hours:.3g} device-h')
+    return '  '.join(parts)
+
+
+def format_option(value: Any) -> str:
+    """A value as mmengine's ``DictAction`` parses it back (``(64,64)``, ``[1,2]``, ``None``)."""
+    if isinstance(value, (list, tuple)):
+        inner = ','.join(format_option(v) for v in value)
+        if isinstance(value, tuple):
+            return f'({inner},)' if len(value) == 1 else f'({inner})'
+        return f'[{inner}]'
+    if isinstance(value, dict):
+        raise TypeError(f'suite options are dotted keys with scalar or list values, got {value}')
+    return str(value)
+
+
+class _progress:
+    """A rich progress bar over the suite's runs (plain counting when rich is missing)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+
+    def __enter__(self) -> Callable[[], None]:
+        try:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn)
+        except ImportError:
+            self.bar = None
+            return lambda: None
+        self.bar = Progress(TextColumn('suite'), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=False)
+        self.bar.start()
+        task = self.bar.add_task('runs', total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def checkpoint_of(work_dir: str) -> Optional[str]:
+    """The last checkpoint of a work dir (mmengine's ``last_checkpoint`` file)."""
+    path = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return f.read().strip() or None
+
+
+def work_dirs(suite: Suite, names: Sequence[str] = ()) -> List[str]:
+    """Work dirs of the suite's runs (of ``names`` only, when given)."""
+    return [r.work_dir for r in suite.runs if not names or r.name in names]
