@@ -71,7 +71,8 @@ LAYOUTS = {
                    [(11, 11, 0, 0, 18, 0, W), (21, 21, 0, 18, 33, 0, W),
                     (33001, 33, 0, 8, 28, 9, 25), (25001, 25, 0, 8, 28, 27, 39)]],
 }
-NAMES = {'coco': ('000000000139', '000000000285'), 'ade20k': ('ADE_val_00000001', 'ADE_val_00000002'),
+NAMES = {'coco': ('000000000139', '000000000285'),
+         'ade20k': ('ADE_val_00000001', 'ADE_val_00000002'),
          'cityscapes': ('aachen_000000_000019', 'bochum_000000_000313')}
 
 
@@ -165,7 +166,7 @@ def _scope() -> None:
 
 
 def _config(base: str, data_root: Path) -> Config:
-    """A dataset base with every ``data_root`` path moved to ``data_root`` (and no workers)."""
+    """A dataset base with every path under its ``data_root`` moved to ``data_root``."""
     cfg = Config.fromfile(str(BASES / base))
     return Config(_rebase(cfg.to_dict(), cfg.data_root, f'{data_root}/'))
 

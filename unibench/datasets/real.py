@@ -34,14 +34,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmseg.datasets import BaseSegDataset
 
+from unibench.datasets.convert import IGNORE_INDEX
 from unibench.datasets.panoptic import OrderedCOCOPanoptic, UniPanopticDataset
 from unibench.registry import DATASETS
 
-IGNORE_INDEX = 255
-
-# ADE20K-150 in label-file order (index k is pixel value k + 1 in ``annotations/``): name and
-# isthing of detectron2's ADE20K_150_CATEGORIES (Mask2Former register_ade20k_panoptic.py, whose
-# panoptic JSON uses the index as category id). Colours: the same file.
+# ADE20K-150 in label-file order (index k is pixel value k + 1 in ``annotations/``; the panoptic
+# JSON's category id): name and isthing of ADE20K_150_CATEGORIES in facebookresearch/Mask2Former
+# @161be51 mask2former/data/datasets/register_ade20k_panoptic.py (MIT). Colours: the same values.
 ADE20K_150 = (
     ('wall', 0), ('building', 0), ('sky', 0), ('floor', 0), ('tree', 0), ('ceiling', 0),
     ('road, route', 0), ('bed', 1), ('window ', 1), ('grass', 0), ('cabinet', 1),

@@ -79,7 +79,6 @@ class RunStatus:
 
     spec: RunSpec
     todo: List[str]
-    checkpoint: Optional[str] = None
 
     @property
     def done(self) -> bool:
@@ -145,8 +144,7 @@ def run_status(spec: RunSpec, *, speed: bool = True) -> RunStatus:
         todo += [f'test:{t}' for t in wanted if t == 'all' or t not in evaluated]
     if speed and set(tasks) - set(record.get('speed', {})):
         todo.append('speed')
-    checkpoint = (record.get('size', {}).get('checkpoint') or {}).get('path')
-    return RunStatus(spec=spec, todo=todo, checkpoint=checkpoint)
+    return RunStatus(spec=spec, todo=todo)
 
 
 def expand_tasks(spec: RunSpec) -> List[str]:
@@ -157,30 +155,26 @@ def expand_tasks(spec: RunSpec) -> List[str]:
     return list(cfg.test_evaluator.get('metrics', {}))
 
 
-def step_commands(status: RunStatus, *, speed: Optional[Dict[str, int]] = None,
-                  python: str = sys.executable) -> List[Tuple[str, List[str]]]:
-    """``(step, argv)`` for each step in ``status.todo``, in order."""
-    spec = status.spec
+def step_command(spec: RunSpec, step: str, *, checkpoint: Optional[str] = None,
+                 speed: Optional[Dict[str, int]] = None,
+                 python: str = sys.executable) -> List[str]:
+    """The command line of one step (``train``, ``test:<task>``, ``speed``) of a run."""
     options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in spec.cfg_options.items()]]
     tools = osp.join(REPO_ROOT, 'tools')
-    checkpoint = status.checkpoint or osp.join(spec.work_dir, '{checkpoint}')
-    commands = []
-    for step in status.todo:
-        if step == 'train':
-            resume = ['--resume'] if osp.isfile(osp.join(spec.work_dir, 'last_checkpoint')) else []
-            argv = [python, osp.join(tools, 'train.py'), spec.config, '--work-dir',
-                    spec.work_dir, *resume, *options]
-        elif step.startswith('test:'):
-            argv = [python, osp.join(tools, 'test.py'), spec.config, checkpoint, '--work-dir',
-                    spec.work_dir, '--task', step.split(':', 1)[1], *options]
-        else:
-            speed = speed or {}
-            argv = [python, osp.join(tools, 'benchmark.py'), 'speed', spec.config, checkpoint,
-                    '--work-dir', spec.work_dir, '--tasks', *expand_tasks(spec),
-                    '--num-images', str(speed.get('num_images', 10)),
-                    '--warmup', str(speed.get('warmup', 3)), *options]
-        commands.append((step, argv))
-    return commands
+    if step == 'train':
+        resume = ['--resume'] if checkpoint_of(spec.work_dir) else []
+        return [python, osp.join(tools, 'train.py'), spec.config, '--work-dir', spec.work_dir,
+                *resume, *options]
+    if checkpoint is None:
+        raise FileNotFoundError(f'{spec.run_id}: no checkpoint in {spec.work_dir} for {step}')
+    if step.startswith('test:'):
+        return [python, osp.join(tools, 'test.py'), spec.config, checkpoint, '--work-dir',
+                spec.work_dir, '--task', step.split(':', 1)[1], *options]
+    speed = speed or {}
+    return [python, osp.join(tools, 'benchmark.py'), 'speed', spec.config, checkpoint,
+            '--work-dir', spec.work_dir, '--tasks', *expand_tasks(spec),
+            '--num-images', str(speed.get('num_images', 10)),
+            '--warmup', str(speed.get('warmup', 3)), *options]
 
 
 def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor] = None,
@@ -228,12 +222,16 @@ def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
         suite=suite.name, run=spec.run_id, name=spec.name, label=spec.label, seed=spec.seed,
         config=spec.config, eval_tasks=list(spec.eval_tasks), options=spec.options,
         index=spec.index)))
-    for step, argv in step_commands(status, speed=suite.speed):
-        if '{checkpoint}' in ' '.join(argv):
-            checkpoint = run_status(spec, speed=False).checkpoint
-            argv = [checkpoint if a.endswith('{checkpoint}') and checkpoint else a for a in argv]
+    for step in status.todo:
         log = osp.join(spec.work_dir, 'logs', step.replace(':', '-') + '.log')
         result['ran'].append(step)
+        try:
+            argv = step_command(spec, step, checkpoint=checkpoint_of(spec.work_dir),
+                                speed=suite.speed)
+        except FileNotFoundError as err:
+            result['failed'] = step
+            echo(f'{spec.run_id}: FAILED at {step}: {err}')
+            break
         code = execute(argv, log)
         if code != 0:
             result['failed'] = step
@@ -315,8 +313,3 @@ def checkpoint_of(work_dir: str) -> Optional[str]:
         return None
     with open(path) as f:
         return f.read().strip() or None
-
-
-def work_dirs(suite: Suite, names: Sequence[str] = ()) -> List[str]:
-    """Work dirs of the suite's runs (of ``names`` only, when given)."""
-    return [r.work_dir for r in suite.runs if not names or r.name in names]

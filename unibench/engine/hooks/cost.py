@@ -115,7 +115,7 @@ def file_bytes(path: Optional[str]) -> Optional[Dict[str, Any]]:
     return dict(path=osp.abspath(path), bytes=osp.getsize(path))
 
 
-def test_input_size(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
+def pipeline_input_size(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
     """``(H, W)`` that the test pipeline resizes to (mmcv ``scale`` is ``(W, H)``)."""
     for step in pipeline:
         if step.get('type', '').split('.')[-1] == 'Resize' and step.get('scale'):

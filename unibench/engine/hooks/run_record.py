@@ -178,7 +178,7 @@ class RunRecordHook(Hook):
         counts = cost.parameter_counts(model)
         size: Dict[str, Any] = dict(params_train=counts['params_built'],
                                     params_inference=counts['params_inference'])
-        input_size = self.flops_input_size or cost.test_input_size(
+        input_size = self.flops_input_size or cost.pipeline_input_size(
             _dataset_cfg(runner.cfg, 'test_dataloader').get('pipeline', []))
         old_flops = (old or read_record(runner.work_dir).get('size', {})).get('flops') or {}
         wanted = [1, 3, *input_size] if input_size else None
@@ -261,7 +261,7 @@ def update_record(work_dir: str, sections: Dict[str, Any]) -> Dict[str, Any]:
         The record as written.
     """
     os.makedirs(work_dir, exist_ok=True)
-    with _locked(record_path(work_dir)):
+    with _locked(work_dir):
         record = read_record(work_dir)
         for name, value in sections.items():
             if isinstance(value, dict) and isinstance(record.get(name), dict):
@@ -308,19 +308,20 @@ def backbone_name(model_cfg: dict) -> Optional[str]:
 
 # ---- helpers ----------------------------------------------------------------------------------
 @contextmanager
-def _locked(path: str) -> Iterator[None]:
-    """Serialises read-modify-write of one record between processes (POSIX ``flock``)."""
+def _locked(folder: str) -> Iterator[None]:
+    """Serialises read-modify-write of a folder's record between processes (``flock`` on the
+    folder itself, so no lock file is left behind)."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover  (Windows: single writer assumed)
+    except ImportError:  # pragma: no cover  (Windows: a single writer is assumed)
         yield
         return
-    with open(path + '.lock', 'a') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _unwrap(model: Any) -> Any:

@@ -1,0 +1,103 @@
+"""Mask2Former (mmdet's, via unibench) for each task on the shapes configs."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from unibench.registry import DATASETS, MODELS
+from unibench.testing import tiny_config
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = sorted((REPO / 'configs').glob('*/*_shapes*.py'))
+M2F = {p.stem.rsplit('-', 1)[-1]: p for p in CONFIGS if p.parent.name == 'mask2former'}
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_shapes_configs_state_the_dataset_class_counts(path):
+    cfg = Config.fromfile(str(path))
+    meta = DATASETS.get(cfg.dataset_type).METAINFO
+    assert cfg.num_things_classes == len(meta['thing_classes'])
+    assert cfg.num_stuff_classes == len(meta['stuff_classes'])
+    head = cfg.model.panoptic_head
+    assert head.num_things_classes + head.num_stuff_classes in (
+        len(meta['classes']), len(meta['thing_classes']))
+
+
+def one_batch(cfg):
+    runner_free_loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    return next(iter(runner_free_loader))
+
+
+@pytest.mark.parametrize('task', ['panoptic', 'instance', 'semantic'])
+def test_forward_backward_gives_every_parameter_a_gradient(task, tiny_shapes, tmp_path):
+    cfg = tiny_config(str(M2F[task]), data_root=tiny_shapes, work_dir=tmp_path)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    data = model.data_preprocessor(one_batch(cfg), training=True)
+    assert all(s.metainfo['task'] == task for s in data['data_samples'])
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    no_grad = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not no_grad, no_grad
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize('task,field', [('panoptic', 'pred_panoptic_seg'),
+                                        ('instance', 'pred_instances'),
+                                        ('semantic', 'pred_sem_seg')])
+def test_predictions_follow_the_task(task, field, tiny_shapes, tmp_path):
+    cfg = tiny_config(str(M2F['panoptic']), data_root=tiny_shapes, work_dir=tmp_path)
+    cfg.model.train_cfg = None
+    model = MODELS.build(cfg.model).eval()
+    loader = Runner.build_dataloader(cfg.val_dataloader, seed=0)
+    batch = next(iter(loader))
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(task=task))
+    with torch.no_grad():
+        out = model.test_step(batch)
+    others = {'pred_panoptic_seg', 'pred_instances', 'pred_sem_seg'} - {field}
+    for sample in out:
+        assert field in sample and not any(o in sample for o in others)
+        h, w = sample.ori_shape
+        if task == 'semantic':
+            assert sample.pred_sem_seg.sem_seg.shape == (1, h, w)
+            assert sample.pred_sem_seg.sem_seg.dtype == torch.int64
+            assert int(sample.pred_sem_seg.sem_seg.max()) < 12
+        elif task == 'panoptic':
+            assert sample.pred_panoptic_seg.sem_seg.shape == (1, h, w)
+        else:
+            inst = sample.pred_instances
+            assert inst.masks.shape[1:] == (h, w) and inst.masks.dtype == torch.bool
+            assert len(inst.scores) == len(inst.labels) <= 100
+            assert bool((inst.labels < 7).all())  # things only
+
+
+def test_one_batch_overfit_halves_the_loss(tiny_shapes, tmp_path):
+    cfg = tiny_config(str(M2F['panoptic']), data_root=tiny_shapes, work_dir=tmp_path)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    batch = one_batch(cfg)
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    first = last = None
+    for _ in range(30):
+        data = model.data_preprocessor(batch, training=True)
+        loss = sum(v for k, v in model(**data, mode='loss').items() if 'loss' in k)
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        first = first if first is not None else float(loss)
+        last = float(loss)
+    assert last < 0.5 * first, (first, last)
+
+
+def test_head_channels_come_from_the_backbone(tiny_shapes, tmp_path):
+    cfg = tiny_config(str(M2F['panoptic']), data_root=tiny_shapes, work_dir=tmp_path)
+    cfg.model.backbone.depth = 50  # ResNet-50 widths, no config change in the head
+    model = MODELS.build(cfg.model)
+    convs = model.panoptic_head.pixel_decoder.input_convs
+    assert [c.conv.in_channels for c in convs] == [2048, 1024, 512]

@@ -1,0 +1,94 @@
+"""Benchmark suites: ``python tools/benchmark.py {run,collect,report,figures,all,speed} ...``.
+
+    run SUITE [--dry-run]       train, test and time every run without a finished record
+    collect ROOT|SUITE [--out]  every record.json under a folder -> one CSV
+    report SUITE                tables -> reports/<suite>/{results,ablation}.{md,tex,csv}
+    figures SUITE               figures -> reports/<suite>/*.{png,pdf}
+    all SUITE                   run, then report and figures
+    speed CONFIG [CKPT]         inference ms/img per task (into <work-dir>/record.json if given)
+"""
+import argparse
+import os.path as osp
+
+from mmengine.config import DictAction
+
+import unibench  # noqa: F401  (registers unibench's modules)
+from unibench import reporting
+from unibench.engine.config import load_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Benchmark suites and reports')
+    sub = parser.add_subparsers(dest='command', required=True)
+    for name in ('run', 'report', 'figures', 'all'):
+        p = sub.add_parser(name)
+        p.add_argument('suite', help='suite file, e.g. configs/benchmarks/demo.py')
+        p.add_argument('--work-root', help='override the suite work_root')
+        p.add_argument('--out-dir', help='override the suite report_dir')
+        p.add_argument('--dry-run', action='store_true', help='run: only list what would run')
+        p.add_argument('--no-qualitative', action='store_true', help='figures: skip the grids')
+    p = sub.add_parser('collect')
+    p.add_argument('root', help='folder searched for record.json, or a suite file')
+    p.add_argument('--out', help='CSV path (default: <report_dir>/records.csv or stdout)')
+    p = sub.add_parser('speed')
+    p.add_argument('config')
+    p.add_argument('checkpoint', nargs='?', help='weights (default: random initialisation)')
+    p.add_argument('--work-dir', help='also write the result into <work-dir>/record.json')
+    p.add_argument('--tasks', nargs='+', help='default: every task the test evaluator scores')
+    p.add_argument('--num-images', type=int, default=50)
+    p.add_argument('--warmup', type=int, default=5)
+    p.add_argument('--device', help='cuda or cpu (default: cuda when available)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def publish(suite: reporting.Suite, out_dir: str, *, tables: bool, figures: bool,
+            qualitative: bool) -> None:
+    """Tables and/or figures of the suite's records into ``out_dir``; prints the paths."""
+    frame, paths = reporting.collect(suite.work_root), []
+    if tables:
+        paths += reporting.write_report(frame, out_dir=out_dir, suite_name=suite.name,
+                                        ablation=suite.ablation)
+    if figures:
+        from unibench.reporting.figures import write_figures  # matplotlib only when needed
+
+        grid = dict(suite.figures.get('qualitative', {})) if qualitative else None
+        paths += write_figures(frame, out_dir=out_dir, groups=suite.ablation, qualitative=grid)
+    print('\n'.join(['wrote:'] + [f'  {p}' for p in paths]))
+
+
+def main() -> int:
+    args = parse_args()
+    if args.command == 'speed':
+        cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options)
+        results = reporting.measure_speed(cfg, checkpoint=args.checkpoint, tasks=args.tasks,
+                                          num_images=args.num_images, warmup=args.warmup,
+                                          device=args.device)
+        for task, r in results.items():
+            print(f'{task}: {r["ms_per_img"]:.1f} ms/img (median {r["median_ms"]:.1f}, '
+                  f'{r["num_images"]} images after {r["warmup"]} warm-up, {r["device"]})')
+        if args.work_dir:
+            reporting.write_speed(args.work_dir, results)
+        return 0
+    if args.command == 'collect':
+        suite = reporting.load_suite(args.root) if osp.isfile(args.root) else None
+        frame = reporting.collect(suite.work_root if suite else args.root)
+        out = args.out or (osp.join(suite.report_dir, 'records.csv') if suite else None)
+        print(reporting.write_csv(frame, out) if out else frame.to_csv(index=False))
+        return 0
+    suite = reporting.load_suite(args.suite, work_root=args.work_root)
+    failed = []
+    if args.command in ('run', 'all'):
+        failed = [r['run'] for r in reporting.run_suite(suite, dry_run=args.dry_run)
+                  if r['failed']]
+        if failed:
+            print(f'failed runs (logs in <work_dir>/logs/): {failed}')
+        if args.dry_run or args.command == 'run':
+            return int(bool(failed))
+    publish(suite, args.out_dir or suite.report_dir, tables=args.command != 'figures',
+            figures=args.command != 'report', qualitative=not args.no_qualitative)
+    return int(bool(failed))
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
