@@ -307,12 +307,7 @@ def _evaluate(evaluator_cfg: dict, dataset, samples: list) -> dict:
     return metrics
 
 
-@pytest.mark.parametrize('dataset,base,cls,counts', [
-    pytest.param(*p, marks=pytest.mark.xfail(
-        strict=True, raises=FileNotFoundError,
-        reason='PanopticQualityMetric (mmdet) names the GT PNG after the image file; Cityscapes '
-               'PNGs are *_gtFine_panoptic.png (fix in unibench/evaluation/metrics.py)'))
-    if p[0] == 'cityscapes' else p for p in PANOPTIC])
+@pytest.mark.parametrize('dataset,base,cls,counts', PANOPTIC)
 def test_panoptic_base_evaluates_gt_as_prediction(data_root: Path, dataset: str, base: str,
                                                   cls: type, counts: tuple[int, int]) -> None:
     cfg = _config(base, data_root / dataset)

@@ -35,9 +35,20 @@ class PanopticQualityMetric(CocoPanopticMetric):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._gt_png = {}
         if self._coco_api is not None:
             # Same data, label order taken from the class names (see module docstring).
             self._coco_api.__class__ = OrderedCOCOPanoptic
+            self._gt_png = {a['image_id']: a['file_name']
+                            for a in self._coco_api.dataset['annotations']}
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """mmdet names the GT PNG after the image; Cityscapes does not (``*_gtFine_panoptic``),
+        so the annotation's own ``file_name`` is used."""
+        if self._gt_png:
+            data_samples = [dict(s, img_path=self._gt_png.get(s['img_id'], s['img_path']))
+                            for s in data_samples]
+        super().process(data_batch, data_samples)
 
 
 @METRICS.register_module()
