@@ -96,3 +96,14 @@ def test_bad_task_names_fail_clearly():
     del results['gt_masks']
     with pytest.raises(KeyError, match='needs instance masks.*x.png'):
         DeriveTaskTargets(num_things_classes=2)(results)
+
+
+@pytest.mark.parametrize('task', ['instance', 'panoptic', 'semantic'])
+def test_a_crop_without_things_gives_empty_instance_targets(task):
+    stuff_only = np.full((4, 6), 2, np.uint8)
+    results = dict(gt_seg_map=stuff_only, gt_masks=BitmapMasks(np.zeros((0, 4, 6), np.uint8), 4, 6),
+                   gt_bboxes_labels=np.zeros(0, np.int64), task=task)
+    out = DeriveTaskTargets(num_things_classes=2)(results)
+    expected = [] if task == 'instance' else [2]
+    assert out['gt_bboxes_labels'].tolist() == expected
+    assert out['gt_masks'].masks.shape == (len(expected), 4, 6)

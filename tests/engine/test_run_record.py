@@ -52,6 +52,7 @@ def test_record_of_a_tiny_training_run_and_its_test(tiny_shapes, tmp_path):
     assert ident['dataset']['type'] == 'ShapesPanopticDataset'
     assert ident['tasks_trained'] == ['panoptic', 'instance', 'semantic']
     assert ident['seed'] == cfg.randomness.seed and ident['num_processes'] == 1
+    assert ident['precision'] == 'fp32'
     assert {'torch', 'mmengine', 'mmdet', 'mmseg'} <= set(ident['versions'])
     assert ident['device']['name'] and 'commit' in ident['git']
 

@@ -1,4 +1,5 @@
-"""Fixed run records (no training) for the collect / table / figure tests."""
+"""Fixed run records (no training) for the collect / table / figure tests, and the options
+that make a shapes config a seconds-long run."""
 import json
 from pathlib import Path
 from typing import Dict, Optional
@@ -43,8 +44,8 @@ def records_root(tmp_path: Path) -> Path:
     root = tmp_path / 'work'
     for seed, pq in ((0, 40.0), (1, 42.0)):
         write_record(root / f'oneformer_joint-seed{seed}', name='oneformer_joint',
-                     label='OneFormer', seed=seed, index=0, config='oneformer_r18', family='oneformer',
-                     trained=ALL, hours=0.10,
+                     label='OneFormer', seed=seed, index=0, config='oneformer_r18',
+                     family='oneformer', trained=ALL, hours=0.10,
                      metrics=dict(panoptic=dict(PQ=pq, PQ_th=pq + 5, PQ_st=pq - 5),
                                   instance=dict(segm_mAP=0.25 + 0.01 * seed),
                                   semantic=dict(mIoU=50.0 + seed)),
@@ -64,14 +65,15 @@ def records_root(tmp_path: Path) -> Path:
     return root
 
 
-def tiny_options(data_root: Path, *, iters: int = 2) -> Dict[str, object]:
-    """``--cfg-options`` that make a ``*_shapes*`` config a seconds-long run on ``data_root``.
+@pytest.fixture
+def tiny_options(tiny_shapes: Path) -> Dict[str, object]:
+    """``--cfg-options`` that make a ``*_shapes*`` config a seconds-long run on tiny_shapes.
 
     Repoints datasets and evaluators, shrinks crops and test resize to 64 px, runs loaders in
     the main process and keeps one pixel-decoder and two transformer-decoder layers. Pipeline
     indices follow ``configs/_base_/datasets/shapes.py``.
     """
-    root, size = str(data_root).rstrip('/') + '/', (64, 64)
+    root, size, iters = str(tiny_shapes).rstrip('/') + '/', (64, 64), 2
     options: Dict[str, object] = {
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
         'param_scheduler.end': iters, 'default_hooks.checkpoint.interval': iters,
@@ -85,10 +87,11 @@ def tiny_options(data_root: Path, *, iters: int = 2) -> Dict[str, object]:
         options.update({f'{loader}.num_workers': 0, f'{loader}.persistent_workers': False,
                         f'{loader}.dataset.data_root': root})
     for split in ('val', 'test'):
+        metrics = f'{split}_evaluator.metrics'
         options.update({
             f'{split}_dataloader.batch_size': 4,
             f'{split}_dataloader.dataset.pipeline.1.scale': size,
-            f'{split}_evaluator.metrics.panoptic.ann_file': root + 'annotations/panoptic_val.json',
-            f'{split}_evaluator.metrics.panoptic.seg_prefix': root + 'annotations/panoptic_val/',
-            f'{split}_evaluator.metrics.instance.ann_file': root + 'annotations/instances_val.json'})
+            f'{metrics}.panoptic.ann_file': root + 'annotations/panoptic_val.json',
+            f'{metrics}.panoptic.seg_prefix': root + 'annotations/panoptic_val/',
+            f'{metrics}.instance.ann_file': root + 'annotations/instances_val.json'})
     return options

@@ -337,8 +337,10 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
         groups: Suite ablation groups (cost figure).
         qualitative: ``{'indices': [...], 'score_thr': 0.5}``; ``None`` skips the grids.
     """
+    from unibench.reporting.records import split_unfinished
     from unibench.reporting.tables import summarize
 
+    frame, _ = split_unfinished(frame)
     summary = summarize(frame)
     first = frame.drop_duplicates('name', keep='first').set_index('name')
     paths = cost_figure(summary, out_base=osp.join(out_dir, 'cost'), groups=groups)

@@ -7,7 +7,7 @@ the tables rescale for display. A run's metrics come from its ``tools/test.py`` 
 import glob
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -22,15 +22,33 @@ def find_records(root: str) -> List[str]:
     return sorted(osp.dirname(p) for p in glob.glob(pattern, recursive=True))
 
 
-def collect(root: str) -> pd.DataFrame:
-    """Every record under ``root`` as one row (see :func:`flatten_record`), in suite order."""
+def collect(root: str, *, runs: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """Every record under ``root`` as one row (see :func:`flatten_record`), in suite order.
+
+    Args:
+        root: Folder searched recursively for ``record.json``.
+        runs: Keep only these run ids (a suite's current runs; old work dirs are ignored).
+    """
     rows = [flatten_record(read_record(work_dir), work_dir=work_dir)
             for work_dir in find_records(root)]
     frame = pd.DataFrame(rows)
+    if runs is not None and not frame.empty:
+        frame = frame[frame['run'].isin(list(runs))]
     if frame.empty:
         return frame
     return frame.sort_values(['index', 'name', 'seed'], kind='stable',
                              na_position='last').reset_index(drop=True)
+
+
+def split_unfinished(frame: pd.DataFrame) -> Tuple[pd.DataFrame, List[str]]:
+    """Rows fit for tables, and the run ids left out because their training did not finish.
+
+    Records without a training section (a checkpoint evaluated by ``tools/test.py`` only) stay.
+    """
+    if frame.empty or 'status' not in frame:
+        return frame, []
+    unfinished = frame['status'].notna() & (frame['status'] != 'finished')
+    return frame[~unfinished].reset_index(drop=True), list(frame.loc[unfinished, 'run'])
 
 
 def write_csv(frame: pd.DataFrame, path: str) -> str:
@@ -66,6 +84,7 @@ def flatten_record(record: Dict[str, Any], *, work_dir: str) -> Dict[str, Any]:
         flops_input=_shape(flops.get('input_shape')), flops_reason=flops.get('reason'),
         checkpoint_bytes=(size.get('checkpoint') or {}).get('bytes'),
         device=((ident.get('device') or {}).get('name')), num_processes=ident.get('num_processes'),
+        precision=ident.get('precision'), torch=(ident.get('versions') or {}).get('torch'),
         git_commit=(ident.get('git') or {}).get('commit'), work_dir=osp.abspath(work_dir))
     metrics, source = latest_metrics(record)
     row['metrics_source'] = source

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
+from unibench.reporting.records import split_unfinished
+
 TASK_METRICS = (('panoptic', 'panoptic/PQ'), ('instance', 'instance/segm_mAP'),
                 ('semantic', 'semantic/mIoU'))
 DASH = {'md': '–', 'tex': '--'}
@@ -332,15 +334,18 @@ def write_report(frame: pd.DataFrame, *, out_dir: str, suite_name: str,
     Returns:
         Paths of ``results.{md,tex,csv}``, ``ablation.{md,tex,csv}`` and ``records.csv``.
     """
+    records = osp.join(out_dir, 'records.csv')
+    os.makedirs(out_dir, exist_ok=True)
+    frame.to_csv(records, index=False)  # every record, finished or not
+    frame, unfinished = split_unfinished(frame)
     if frame.empty:
-        raise ValueError(f'no records to report for suite {suite_name!r}')
+        raise ValueError(f'no finished runs to report for suite {suite_name!r}')
     summary = summarize(frame)
     tables = [results_table(summary, title=f'{suite_name}: results')]
+    if unfinished:
+        tables[0].notes.append('Not finished, left out: ' + ', '.join(unfinished) + '.')
     if ablation:
         tables.append(ablation_table(summary, ablation,
                                      title=f'{suite_name}: one joint model versus one model '
                                            'per task'))
-    paths = write_tables(tables, out_dir=out_dir, prefix=suite_name)
-    records = osp.join(out_dir, 'records.csv')
-    frame.to_csv(records, index=False)
-    return paths + [records]
+    return write_tables(tables, out_dir=out_dir, prefix=suite_name) + [records]

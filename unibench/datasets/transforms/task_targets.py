@@ -72,7 +72,7 @@ class DeriveTaskTargets(BaseTransform):
         masks, labels = derive_task_targets(
             task, sem, inst_masks, inst_labels, self.num_things_classes,
             from_label_map_only='gt_masks' not in results)
-        keep = masks.reshape(len(masks), -1).sum(1) >= self.min_area
+        keep = masks.sum(axis=(1, 2)) >= self.min_area
         masks, labels = masks[keep], labels[keep]
         bitmap = BitmapMasks(masks.astype(np.uint8), h, w)
         results['gt_masks'] = bitmap

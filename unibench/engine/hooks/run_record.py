@@ -4,8 +4,8 @@ Every unibench config adds :class:`RunRecordHook` (``configs/_base_/default_runt
 each training run and each ``tools/test.py`` evaluation leaves one record that
 ``tools/benchmark.py collect`` turns into tables. Sections (schema 1)::
 
-    identity     config, family, backbone, dataset, tasks_trained, seed, git, versions, device,
-                 num_processes
+    identity     config, family, backbone, dataset, tasks_trained, seed, precision, git,
+                 versions, device, num_processes
     train        status, iterations, images_seen, wall_clock_s, device_hours, train_img_per_s,
                  data_time_share, peak_memory{bytes, kind}, val_history, ...
     size         params_train, params_inference, flops{flops, input_shape, ...}, checkpoint
@@ -82,8 +82,9 @@ class RunRecordHook(Hook):
         self._warmup = min(self.warmup_iters, max(runner.max_iters - runner.iter, 0) // 2)
         self._val_history = self._old_val_history(runner)
         self._started_at = _now()
-        self._write(runner, identity=self._identity(runner), size=self._size(runner),
-                    train=self._train_section(runner, status='running'))
+        if is_main_process():  # the FLOP count traces a forward: once, not on every rank
+            self._write(runner, identity=self._identity(runner), size=self._size(runner),
+                        train=self._train_section(runner, status='running'))
         cost.reset_peak_memory()
         self._session_start = self._last = time.perf_counter()  # the FLOP count is not training
 
@@ -142,6 +143,8 @@ class RunRecordHook(Hook):
         self._eval_start = time.perf_counter()
 
     def after_test_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        if not is_main_process():
+            return
         entry = self._evaluation(runner, 'test', metrics or {},
                                  getattr(runner.test_loop, 'tasks', None))
         record = read_record(runner.work_dir)
@@ -171,7 +174,8 @@ class RunRecordHook(Hook):
             model=type(model).__name__, backbone=backbone_name(cfg.get('model', {})),
             dataset=dict(type=data_set.get('type'), data_root=data_set.get('data_root')),
             tasks_trained=list(tasks) if tasks else None, seed=runner.seed,
-            num_processes=runner.world_size, **env)
+            precision='amp' if 'Amp' in str((cfg.get('optim_wrapper') or {}).get('type'))
+            else 'fp32', num_processes=runner.world_size, **env)
 
     def _size(self, runner, old: Optional[dict] = None) -> Dict[str, Any]:
         model = _unwrap(runner.model)

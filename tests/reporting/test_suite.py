@@ -1,0 +1,156 @@
+"""Suites: parsing, resume (only unfinished runs run), failures, --dry-run, option encoding."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.config import DictAction
+
+from unibench.engine.hooks import read_record, update_record
+from unibench.reporting import load_suite, run_status, run_suite
+from unibench.reporting.suite import format_option
+
+REPO = Path(__file__).resolve().parents[2]
+M2F = str(REPO / 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-{}.py')
+
+
+def write_suite(tmp_path: Path, options: dict, **extra: str) -> Path:
+    text = f"""
+suite_name = 'unit'
+work_root = {str(tmp_path / 'work')!r}
+seeds = [0]
+options = {options!r}
+speed = dict(num_images=2, warmup=1)
+runs = [dict(name='pan', label='M2F-Panoptic', config={M2F.format('panoptic')!r}),
+        dict(name='ins', config={M2F.format('instance')!r}, eval_tasks='instance',
+             seeds=[0, 1], options={{'train_cfg.max_iters': 3}})]
+ablation = dict(separate=dict(label='M2F', runs=dict(panoptic='pan', instance='ins')))
+""" + ''.join(f'{k} = {v}\n' for k, v in extra.items())
+    path = tmp_path / 'suite.py'
+    path.write_text(text)
+    return path
+
+
+def finish(work_dir: str, tasks: list) -> None:
+    """What train.py + test.py + benchmark.py speed leave in a work dir."""
+    Path(work_dir).mkdir(parents=True)
+    Path(work_dir, 'iter_2.pth').write_bytes(b'weights')
+    Path(work_dir, 'last_checkpoint').write_text(str(Path(work_dir, 'iter_2.pth')))
+    update_record(work_dir, dict(
+        train=dict(status='finished', iterations=2),
+        evaluations={'test:' + '+'.join(tasks): dict(
+            mode='test', tasks=tasks, results={t: dict(metrics=dict(x=1.0)) for t in tasks})},
+        speed={t: dict(ms_per_img=1.0) for t in tasks}))
+
+
+class FakeExecutor:
+    """Records the command lines and plays each tool's effect on the record."""
+
+    def __init__(self, fail: tuple = ()) -> None:
+        self.calls, self.fail = [], fail
+
+    def __call__(self, argv: list, log: str) -> int:
+        tool = 'speed' if argv[2] == 'speed' else Path(argv[1]).name
+        work_dir = argv[argv.index('--work-dir') + 1]
+        self.calls.append((Path(work_dir).name, tool, argv))
+        if (Path(work_dir).name, tool) in self.fail:
+            return 1
+        if tool == 'train.py':
+            Path(work_dir, 'iter_2.pth').write_bytes(b'weights')
+            Path(work_dir, 'last_checkpoint').write_text(str(Path(work_dir, 'iter_2.pth')))
+            update_record(work_dir, dict(train=dict(status='finished')))
+        elif tool == 'test.py':
+            task = argv[argv.index('--task') + 1]
+            tasks = ['panoptic', 'instance', 'semantic'] if task == 'all' else [task]
+            update_record(work_dir, dict(evaluations={'test:' + '+'.join(tasks): dict(
+                mode='test', results={t: dict(metrics=dict(x=1.0)) for t in tasks})}))
+        else:
+            tasks = argv[argv.index('--tasks') + 1:argv.index('--num-images')]
+            update_record(work_dir, dict(speed={t: dict(ms_per_img=1.0) for t in tasks}))
+        return 0
+
+
+def test_load_suite_expands_seeds_and_merges_options(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+    assert suite.name == 'unit' and suite.report_dir == 'reports/unit'
+    assert [r.run_id for r in suite.runs] == ['pan-seed0', 'ins-seed0', 'ins-seed1']
+    ins = suite.runs[2]
+    assert ins.label == 'ins' and ins.eval_tasks == ('instance', ) and ins.index == 1
+    assert ins.work_dir == str(tmp_path / 'work' / 'ins-seed1')
+    assert ins.options['train_cfg.max_iters'] == 3  # the run's override wins
+    assert suite.runs[0].options['train_cfg.max_iters'] == 2
+    assert ins.cfg_options['randomness.seed'] == 1
+    assert suite.ablation['separate']['runs'] == dict(panoptic='pan', instance='ins')
+
+
+def test_bad_suites_are_refused(tmp_path, tiny_options):
+    with pytest.raises(ValueError, match='lacks'):
+        load_suite(str(write_suite(tmp_path, tiny_options, ablation="dict(x=['nope'])")))
+    with pytest.raises(ValueError, match='unknown keys'):
+        load_suite(str(write_suite(
+            tmp_path, tiny_options, runs="[dict(name='a', config='c.py', seed=[1])]")))
+
+
+def test_run_resumes_only_unfinished_runs(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+    pan, ins0, ins1 = suite.runs
+    finish(ins0.work_dir, ['instance'])
+    assert run_status(ins0).done
+    assert run_status(pan).todo == ['train', 'test:all', 'speed']
+
+    lines, execute = [], FakeExecutor()
+    results = run_suite(suite, execute=execute, echo=lines.append)
+    assert [(run, tool) for run, tool, _ in execute.calls] == [
+        ('pan-seed0', 'train.py'), ('pan-seed0', 'test.py'), ('pan-seed0', 'speed'),
+        ('ins-seed1', 'train.py'), ('ins-seed1', 'test.py'), ('ins-seed1', 'speed')]
+    assert [r['ran'] for r in results] == [['train', 'test:all', 'speed'], [],
+                                           ['train', 'test:instance', 'speed']]
+    assert any(line.startswith('ins-seed0: already done') for line in lines)
+    assert sum(': done in ' in line for line in lines) == 2
+
+    train_argv = execute.calls[3][2]
+    assert train_argv[2] == ins1.config and '--resume' not in train_argv
+    options = train_argv[train_argv.index('--cfg-options') + 1:]
+    assert 'randomness.seed=1' in options and 'train_cfg.max_iters=3' in options
+    test_argv = execute.calls[4][2]
+    assert test_argv[3].endswith('iter_2.pth') and test_argv[-len(options):] == options
+    assert read_record(ins1.work_dir)['suite']['run'] == 'ins-seed1'
+
+    again = FakeExecutor()
+    run_suite(suite, execute=again, echo=lines.append)
+    assert again.calls == []  # everything is done now
+
+
+def test_a_failed_run_does_not_stop_the_suite(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+    lines, execute = [], FakeExecutor(fail={('pan-seed0', 'train.py')})
+    results = run_suite(suite, execute=execute, echo=lines.append)
+    assert results[0]['failed'] == 'train' and results[0]['ran'] == ['train']
+    assert results[1]['failed'] is None and results[2]['failed'] is None
+    assert any('pan-seed0: FAILED at train (exit 1)' in line for line in lines)
+    # An interrupted training resumes from its checkpoint the next time.
+    Path(suite.runs[0].work_dir, 'last_checkpoint').write_text('iter_1.pth')
+    retry = FakeExecutor()
+    run_suite(suite, execute=retry, echo=lines.append)
+    assert [c[1] for c in retry.calls] == ['train.py', 'test.py', 'speed']
+    assert '--resume' in retry.calls[0][2]
+
+
+def test_dry_run_lists_what_would_run_and_runs_nothing(tmp_path, tiny_options):
+    path = write_suite(tmp_path, tiny_options)
+    finish(load_suite(str(path)).runs[1].work_dir, ['instance'])
+    out = subprocess.run([sys.executable, str(REPO / 'tools/benchmark.py'), 'run', str(path),
+                          '--dry-run'], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:5] == ['pan-seed0', 'todo:', 'train,', 'test:all,', 'speed']
+    assert lines[1].split()[:2] == ['ins-seed0', 'done']
+    assert lines[2].split()[:5] == ['ins-seed1', 'todo:', 'train,', 'test:instance,', 'speed']
+    assert lines[3] == '1/3 runs done; 2 to run'
+    assert not (tmp_path / 'work' / 'pan-seed0').exists()
+
+
+@pytest.mark.parametrize('value', [(64, 64), [1, 2], (3, ), 'a/b/', None, True, 2, 0.5])
+def test_options_survive_the_command_line(value):
+    parsed = DictAction._parse_iterable(format_option(value))
+    assert parsed == value
