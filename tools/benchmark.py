@@ -82,7 +82,7 @@ def main() -> int:
         failed = [r['run'] for r in reporting.run_suite(suite, dry_run=args.dry_run)
                   if r['failed']]
         if failed:
-            print(f'failed runs (logs in <work_dir>/logs/): {failed}')
+            print(f'runs not completed (see the lines above and <work_dir>/logs/): {failed}')
         if args.dry_run or args.command == 'run':
             return int(bool(failed))
     publish(suite, args.out_dir or suite.report_dir, tables=args.command != 'figures',

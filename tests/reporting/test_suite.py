@@ -86,6 +86,9 @@ def test_load_suite_expands_seeds_and_merges_options(tmp_path, tiny_options):
 def test_bad_suites_are_refused(tmp_path, tiny_options):
     with pytest.raises(ValueError, match='lacks'):
         load_suite(str(write_suite(tmp_path, tiny_options, ablation="dict(x=['nope'])")))
+    with pytest.raises(ValueError, match='eval_tasks must be'):
+        load_suite(str(write_suite(
+            tmp_path, tiny_options, runs="[dict(name='a', config='c.py', eval_tasks='depth')]")))
     with pytest.raises(ValueError, match='unknown keys'):
         load_suite(str(write_suite(
             tmp_path, tiny_options, runs="[dict(name='a', config='c.py', seed=[1])]")))
@@ -134,6 +137,30 @@ def test_a_failed_run_does_not_stop_the_suite(tmp_path, tiny_options):
     run_suite(suite, execute=retry, echo=lines.append)
     assert [c[1] for c in retry.calls] == ['train.py', 'test.py', 'speed']
     assert '--resume' in retry.calls[0][2]
+
+
+def test_a_run_whose_options_changed_is_stale_not_rerun(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+    run_suite(suite, execute=FakeExecutor(), echo=lambda line: None)
+    changed = load_suite(str(write_suite(
+        tmp_path, {**tiny_options, 'train_cfg.max_iters': 5})))
+    assert run_status(changed.runs[0]).stale == 'options changed since it ran'
+    lines, execute = [], FakeExecutor()
+    results = run_suite(changed, execute=execute, echo=lines.append)
+    # The instance runs override max_iters themselves: their options did not change.
+    assert execute.calls == [] and [r['failed'] for r in results] == ['stale', None, None]
+    assert lines[0].startswith('pan-seed0: skipped, options changed since it ran; delete ')
+
+
+def test_a_second_run_of_the_same_work_root_is_refused(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+
+    def nested(argv: list, log: str) -> int:
+        with pytest.raises(RuntimeError, match='another benchmark run is using'):
+            run_suite(suite, execute=FakeExecutor(), echo=lambda line: None)
+        return 1
+
+    run_suite(suite, execute=nested, echo=lambda line: None)
 
 
 def test_dry_run_lists_what_would_run_and_runs_nothing(tmp_path, tiny_options):

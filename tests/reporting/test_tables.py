@@ -90,7 +90,8 @@ def test_write_report_writes_md_tex_csv(records_root, tmp_path):
     assert csv['PQ std'].iloc[0] == pytest.approx(math.sqrt(2))
     assert r'\label{tab:fixed-results}' in (tmp_path / 'results.tex').read_text()
     with pytest.raises(ValueError, match='no finished runs'):
-        write_report(pd.DataFrame(), out_dir=str(tmp_path), suite_name='empty')
+        write_report(pd.DataFrame(), out_dir=str(tmp_path / 'empty'), suite_name='empty')
+    assert not (tmp_path / 'empty').exists()  # nothing half-written
 
 
 def test_unfinished_runs_are_left_out_and_named(records_root, tmp_path):
@@ -101,3 +102,10 @@ def test_unfinished_runs_are_left_out_and_named(records_root, tmp_path):
     assert '| M2F-Instance |' not in text and '| M2F-Semantic |' in text
     assert '- Not finished, left out: m2f_instance-seed0.' in text
     assert len(pd.read_csv(tmp_path / 'records.csv')) == 5  # the raw rows keep every record
+    summary = summarize(frame[frame['status'] == 'finished'])
+    table = ablation_table(summary, GROUPS)
+    separate = table.rows[1]
+    assert separate['instance/segm_mAP'] is None and separate['device_hours'] is None
+    assert separate['panoptic/PQ'] == (38.0, None) and separate['checkpoints'] == (3.0, None)
+    assert 'M2F, separate: no finished run of m2f_instance; its totals are left out.' \
+        in table.notes

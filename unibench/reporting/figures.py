@@ -12,6 +12,7 @@ import json
 import math
 import os
 import os.path as osp
+import textwrap
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import matplotlib
@@ -96,14 +97,17 @@ def curves_figure(work_dirs: Dict[str, str], *, out_base: str) -> List[str]:
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 2.8), sharex=True)
         panels = [('loss', 'train loss', 1.0)] + list(METRICS)
-        for (label, work_dir), marker in zip(work_dirs.items(), _cycle(MARKERS)):
+        colors = plt.get_cmap('tab10').colors
+        for i, (label, work_dir) in enumerate(work_dirs.items()):
             train, val = read_scalars(work_dir)
+            style = dict(color=colors[i % 10], label=label)  # the same run looks the same
             for ax, (key, name, scale) in zip(axes.flat, panels):
                 data = train if key == 'loss' else val
                 if key in data and data[key].notna().any():
                     rows = data[['iter', key]].dropna()
-                    ax.plot(rows['iter'], rows[key] * scale, label=label,
-                            marker=None if key == 'loss' else marker, ms=3)
+                    ax.plot(rows['iter'], rows[key] * scale, ms=3,
+                            marker=None if key == 'loss' else MARKERS[i % len(MARKERS)],
+                            **style)
                 ax.set_title(name if key == 'loss' else f'val {name}')
         for ax in axes[1]:
             ax.set_xlabel('iteration')
@@ -176,8 +180,7 @@ def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, indices: 
     columns = [('image', images or []), ('ground truth', truths or [])] + columns
     with plt.rc_context({**STYLE, 'axes.grid': False}):
         cell = COLUMN_WIDTH / len(columns)
-        fig, axes = plt.subplots(len(indices), len(columns), squeeze=False,
-                                 figsize=(COLUMN_WIDTH, cell * len(indices) + 0.25))
+        fig, axes = plt.subplots(len(indices), len(columns), squeeze=False)
         for col, (title, pictures) in enumerate(columns):
             for row, picture in enumerate(pictures):
                 ax = axes[row, col]
@@ -185,10 +188,12 @@ def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, indices: 
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if row == 0:
-                    ax.set_title(title, fontsize=5)
-        fig.suptitle(f'{task} predictions', fontsize=7)
+                    ax.set_title(textwrap.fill(title, 14), fontsize=5, pad=2)
+        height = cell * len(indices) + 0.45
+        fig.set_size_inches(COLUMN_WIDTH, height)
+        fig.suptitle(f'{task} predictions', fontsize=7, y=1 - 0.03 / height, va='top')
         fig.subplots_adjust(wspace=0.03, hspace=0.03, left=0.01, right=0.99, bottom=0.01,
-                            top=1 - 0.3 / (cell * len(indices) + 0.25))
+                            top=1 - 0.45 / height)
         return _save(fig, out_base, tight=False)
 
 
@@ -296,10 +301,13 @@ def _legend_below(fig: Any, axes: Sequence[Any]) -> None:
             if label not in handles:
                 handles[label] = handle
                 labels.append(label)
+    labels.sort(key=lambda label: label.endswith('(total)'))  # models first, sums last
     if labels:
-        fig.legend([handles[k] for k in labels], labels, loc='lower center', ncol=2,
+        ncol = 2 if max(len(label) for label in labels) <= 26 else 1  # stay one column wide
+        fig.legend([handles[k] for k in labels], labels, loc='lower center', ncol=ncol,
                    frameon=False, bbox_to_anchor=(0.5, 0.0))
-        fig.tight_layout(rect=(0, 0.04 + 0.035 * math.ceil(len(labels) / 2), 1, 1))
+        legend_in = 0.05 + 0.13 * math.ceil(len(labels) / ncol)  # 6 pt rows
+        fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1))
     else:
         fig.tight_layout()
 
@@ -312,11 +320,6 @@ def _save(fig: Any, out_base: str, *, tight: bool = True) -> List[str]:
         paths.append(f'{out_base}.{ext}')
     plt.close(fig)
     return paths
-
-
-def _cycle(items: Sequence[Any]) -> Any:
-    while True:
-        yield from items
 
 
 def _finite(value: Any) -> bool:
@@ -341,6 +344,8 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
     from unibench.reporting.tables import summarize
 
     frame, _ = split_unfinished(frame)
+    if frame.empty:
+        raise ValueError('no finished runs to draw')
     summary = summarize(frame)
     first = frame.drop_duplicates('name', keep='first').set_index('name')
     paths = cost_figure(summary, out_base=osp.join(out_dir, 'cost'), groups=groups)

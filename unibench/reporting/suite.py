@@ -9,7 +9,7 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     options = {'train_cfg.max_iters': 200}     # --cfg-options of every run (train, test, speed)
     speed = dict(num_images=10, warmup=3)      # ms/img after training; None: not measured
     runs = [dict(name='m2f_panoptic', config='configs/...py', label='M2F-Panoptic',
-                 eval_tasks='all', seeds=[0, 1], options={...}), ...]
+                 eval_tasks='all', seeds=[0, 1], options={...}), ...]  # paths from the cwd
     ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
 
 Each (run, seed) trains in ``<work_root>/<name>-seed<k>/`` through ``tools/train.py``, is
@@ -17,13 +17,15 @@ evaluated by ``tools/test.py`` and timed by ``tools/benchmark.py speed``, each a
 its own log, so one crash does not stop the suite. The work dir's ``record.json`` says which of
 these steps are done, so an interrupted suite resumes where it stopped.
 """
+import json
 import os
 import os.path as osp
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -31,7 +33,7 @@ from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TASKS = ('panoptic', 'instance', 'semantic')
+EVAL_TASKS = ('panoptic', 'instance', 'semantic', 'all')
 Executor = Callable[[List[str], str], int]
 """``execute(argv, log_path) -> return code``; tests replace it to record what would run."""
 
@@ -79,6 +81,7 @@ class RunStatus:
 
     spec: RunSpec
     todo: List[str]
+    stale: Optional[str] = None  # why the record no longer matches the suite
 
     @property
     def done(self) -> bool:
@@ -100,6 +103,9 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
                              f'have {sorted(allowed)}; unknown keys {sorted(unknown)}')
         eval_tasks = run.get('eval_tasks', 'all')
         eval_tasks = (eval_tasks, ) if isinstance(eval_tasks, str) else tuple(eval_tasks)
+        if not set(eval_tasks) <= set(EVAL_TASKS) or ('all' in eval_tasks and len(eval_tasks) > 1):
+            raise ValueError(f'{path}: run {run["name"]!r}: eval_tasks must be "all" or tasks '
+                             f'from {EVAL_TASKS}, got {eval_tasks}')
         for seed in run.get('seeds', cfg.get('seeds', [0])):
             runs.append(RunSpec(
                 name=run['name'], seed=int(seed), config=run['config'],
@@ -144,7 +150,17 @@ def run_status(spec: RunSpec, *, speed: bool = True) -> RunStatus:
         todo += [f'test:{t}' for t in wanted if t == 'all' or t not in evaluated]
     if speed and set(tasks) - set(record.get('speed', {})):
         todo.append('speed')
-    return RunStatus(spec=spec, todo=todo)
+    return RunStatus(spec=spec, todo=todo, stale=_stale(spec, record))
+
+
+def _stale(spec: RunSpec, record: Dict[str, Any]) -> Optional[str]:
+    """Set when the run was started with another config or other options than the suite's."""
+    old = record.get('suite')
+    if not old:
+        return None
+    changed = [key for key, now in (('config', spec.config), ('options', spec.options))
+               if json.loads(json.dumps(old.get(key))) != json.loads(json.dumps(now))]
+    return f'{" and ".join(changed)} changed since it ran' if changed else None
 
 
 def expand_tasks(spec: RunSpec) -> List[str]:
@@ -196,6 +212,7 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
         width = max([len(s.spec.run_id) for s in statuses] + [3])
         for s in statuses:
             todo = 'done' if s.done else 'todo: ' + ', '.join(s.todo)
+            todo = f'stale: {s.stale}' if s.stale else todo
             echo(f'{s.spec.run_id:<{width}}  {todo:<40}  {s.spec.work_dir}')
         echo(f'{sum(s.done for s in statuses)}/{len(statuses)} runs done; '
              f'{sum(not s.done for s in statuses)} to run')
@@ -203,7 +220,7 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
                 for s in statuses]
     execute = execute or execute_logged
     results = []
-    with _progress(len(statuses)) as advance:
+    with _exclusive(suite.work_root), _progress(len(statuses)) as advance:
         for status in statuses:
             results.append(_run_one(suite, status, execute=execute, echo=echo))
             advance()
@@ -214,6 +231,11 @@ def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
              echo: Callable[[str], None]) -> Dict[str, Any]:
     spec = status.spec
     result = dict(run=spec.run_id, todo=list(status.todo), ran=[], failed=None, seconds=0.0)
+    if status.stale:
+        # Training on would mix two settings in one work dir; the old results stay reported.
+        echo(f'{spec.run_id}: skipped, {status.stale}; delete {spec.work_dir} to run it again')
+        result['failed'] = 'stale'
+        return result
     if status.done:
         echo(f'{spec.run_id}: already done ({spec.work_dir})')
         return result
@@ -280,6 +302,22 @@ def format_option(value: Any) -> str:
     if isinstance(value, dict):
         raise TypeError(f'suite options are dotted keys with scalar or list values, got {value}')
     return str(value)
+
+
+@contextmanager
+def _exclusive(work_root: str) -> Iterator[None]:
+    """Refuses a second ``run`` of the same work root (both would train the same runs)."""
+    os.makedirs(work_root, exist_ok=True)
+    with open(osp.join(work_root, '.suite.lock'), 'w') as lock:
+        try:
+            import fcntl
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover  (no flock: trust the user)
+            pass
+        except BlockingIOError:
+            raise RuntimeError(f'another benchmark run is using {work_root}; wait for it or '
+                               'use --work-root') from None
+        yield
 
 
 class _progress:

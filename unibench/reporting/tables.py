@@ -132,19 +132,25 @@ def ablation_table(summary: pd.DataFrame, groups: Dict[str, Dict[str, Any]], *,
         runs = group['runs']
         names = list(dict.fromkeys(runs.values() if isinstance(runs, dict) else runs))
         present = [by_name[n] for n in names if n in by_name]
+        missing = [n for n in names if n not in by_name]
         row: Dict[str, Any] = dict(label=group.get('label', key))
         sources = []
         for task, metric in TASK_METRICS:
-            source = (runs.get(task) if isinstance(runs, dict)
-                      else answering_run(present, task=task, metric=metric))
+            # With a model missing, another model's answer would stand in for the specialist's.
+            source = (runs.get(task) if isinstance(runs, dict) else answering_run(
+                present, task=task, metric=metric, specialist_only=bool(missing)))
             run = by_name.get(source) if source else None
             value = _value(run, metric) if run is not None else None
             row[metric] = _scaled(value, _column(ABLATION_COLUMNS, metric))
             if value is not None:
                 sources.append(f'{_column(ABLATION_COLUMNS, metric).md} from {run["label"]}')
+        if missing:
+            notes.append(f'{row["label"]}: no finished run of {", ".join(missing)}; its totals '
+                         'are left out.')
         for metric in ('iterations', 'device_hours', 'params_inference'):
             values = [r.get(metric) for r in present]
-            total = sum(values) if values and all(_finite(v) for v in values) else None
+            complete = values and not missing and all(_finite(v) for v in values)
+            total = sum(values) if complete else None
             row[metric] = _scaled((total, None) if total is not None else None,
                                   _column(ABLATION_COLUMNS, metric))
         row['checkpoints'] = (float(len(names)), None)
@@ -157,9 +163,14 @@ def ablation_table(summary: pd.DataFrame, groups: Dict[str, Dict[str, Any]], *,
     return Table(name='ablation', title=title, columns=ABLATION_COLUMNS, rows=rows, notes=notes)
 
 
-def answering_run(runs: Sequence[pd.Series], *, task: str, metric: str) -> Optional[str]:
-    """Name of the run whose ``metric`` a protocol reports for ``task`` (see ablation_table)."""
-    candidates = [r for r in runs if _finite(r.get(metric))]
+def answering_run(runs: Sequence[pd.Series], *, task: str, metric: str,
+                  specialist_only: bool = False) -> Optional[str]:
+    """Name of the run whose ``metric`` a protocol reports for ``task`` (see ablation_table).
+
+    ``specialist_only``: only a run trained on ``task`` may answer.
+    """
+    candidates = [r for r in runs if _finite(r.get(metric)) and (
+        not specialist_only or task in str(r.get('tasks_trained') or '').split('+'))]
     if not candidates:
         return None
 
@@ -334,12 +345,13 @@ def write_report(frame: pd.DataFrame, *, out_dir: str, suite_name: str,
     Returns:
         Paths of ``results.{md,tex,csv}``, ``ablation.{md,tex,csv}`` and ``records.csv``.
     """
+    finished, unfinished = split_unfinished(frame)
+    if finished.empty:
+        raise ValueError(f'no finished runs to report for suite {suite_name!r}')
     records = osp.join(out_dir, 'records.csv')
     os.makedirs(out_dir, exist_ok=True)
     frame.to_csv(records, index=False)  # every record, finished or not
-    frame, unfinished = split_unfinished(frame)
-    if frame.empty:
-        raise ValueError(f'no finished runs to report for suite {suite_name!r}')
+    frame = finished
     summary = summarize(frame)
     tables = [results_table(summary, title=f'{suite_name}: results')]
     if unfinished:

@@ -117,8 +117,10 @@ class RunRecordHook(Hook):
             self._last = time.perf_counter()  # the next batch's wait starts now, not before val
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        entry = self._evaluation(runner, 'val', metrics or {}, getattr(runner.val_loop, 'tasks',
-                                                                         None))
+        if not is_main_process():
+            return
+        entry = self._evaluation(runner, 'val', metrics or {},
+                                 getattr(runner.val_loop, 'tasks', None))
         updates: Dict[str, Any] = dict(evaluations={evaluation_key('val', entry['tasks']): entry})
         if self._training:
             self._val_history.append(dict(iter=runner.iter, metrics=_flat(entry)))
