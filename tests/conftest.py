@@ -4,10 +4,12 @@ from pathlib import Path
 import pytest
 
 import unibench  # noqa: F401  (registers unibench's modules)
+from mmengine.registry import init_default_scope
 from unibench.testing import make_tiny_shapes
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+init_default_scope('unibench')  # builds outside a Runner resolve names as configs do
 
 
 @pytest.fixture(scope='session')

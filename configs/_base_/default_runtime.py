@@ -3,7 +3,8 @@ default_scope = 'unibench'  # unibench modules first, then mmdet's, then mmengin
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    # Validation metrics logged at their iteration (the curves), not at epoch 0.
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=2,
                     save_last=True),
