@@ -9,21 +9,25 @@ import json
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import numpy as np
-
 from mmdet.datasets import CocoPanopticDataset
 from mmdet.datasets.api_wrappers import COCOPanoptic
 
+from unibench.datasets.transforms.task_targets import check_tasks, sample_task
 from unibench.registry import DATASETS
 
 
-class OrderedCOCOPanoptic(COCOPanoptic):
-    """COCO panoptic API whose ``get_cat_ids(cat_names=...)`` follows the order of the names."""
+class NameOrderedCategories:
+    """Mixin for mmdet's COCO APIs: ``get_cat_ids(cat_names=...)`` follows the order of the names
+    (pycocotools follows the JSON order)."""
 
     def get_cat_ids(self, cat_names: Sequence[str] = (), *args, **kwargs) -> List[int]:
         if not cat_names or args or kwargs:
             return super().get_cat_ids(cat_names, *args, **kwargs)
         return category_ids_in_order(self.cats.values(), cat_names, source='categories')
+
+
+class OrderedCOCOPanoptic(NameOrderedCategories, COCOPanoptic):
+    """mmdet's COCO panoptic API with name-ordered category ids."""
 
 
 def category_ids_in_order(categories, names: Sequence[str], *, source: str) -> List[int]:
@@ -62,13 +66,8 @@ class UniPanopticDataset(CocoPanopticDataset):
 
     def __init__(self, *args, tasks: Sequence[str] = (),
                  task_probs: Optional[Sequence[float]] = None, **kwargs) -> None:
-        from unibench.datasets.transforms.task_targets import TASKS
-        unknown = [t for t in tasks if t not in TASKS]
-        if unknown:
-            raise ValueError(f'{type(self).__name__}: unknown tasks {unknown}; choose from {TASKS}')
-        if task_probs is not None and (len(task_probs) != len(tasks)
-                                       or abs(sum(task_probs) - 1) > 1e-6):
-            raise ValueError(f'task_probs {task_probs} must match tasks {tasks} and sum to 1')
+        if tasks:  # no tasks: evaluation data, the task loops set it
+            check_tasks(tasks, task_probs, owner=type(self).__name__)
         self.tasks = tuple(tasks)
         self.task_probs = task_probs
         super().__init__(*args, **kwargs)
@@ -77,8 +76,7 @@ class UniPanopticDataset(CocoPanopticDataset):
         """Loads sample ``idx`` through the pipeline, with a sampled ``task`` if configured."""
         data_info = self.get_data_info(idx)
         if self.tasks:
-            # np.random is seeded per dataloader worker by mmengine, so runs are reproducible.
-            data_info['task'] = str(np.random.choice(self.tasks, p=self.task_probs))
+            data_info['task'] = sample_task(self.tasks, self.task_probs)
         return self.pipeline(data_info)
 
     def load_data_list(self) -> List[dict]:

@@ -14,17 +14,12 @@ from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation.metrics import CocoMetric, CocoPanopticMetric
 from mmseg.evaluation.metrics import IoUMetric
 
-from unibench.datasets.panoptic import OrderedCOCOPanoptic, category_ids_in_order
+from unibench.datasets.panoptic import NameOrderedCategories, OrderedCOCOPanoptic
 from unibench.registry import METRICS
 
 
-class OrderedCOCO(COCO):
-    """COCO API whose ``get_cat_ids(cat_names=...)`` follows the order of the names."""
-
-    def get_cat_ids(self, cat_names: Sequence[str] = (), *args, **kwargs):
-        if not cat_names or args or kwargs:
-            return super().get_cat_ids(cat_names, *args, **kwargs)
-        return category_ids_in_order(self.cats.values(), cat_names, source='categories')
+class OrderedCOCO(NameOrderedCategories, COCO):
+    """mmdet's COCO API with name-ordered category ids."""
 
 
 @METRICS.register_module()

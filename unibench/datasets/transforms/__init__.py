@@ -1,4 +1,5 @@
 from .loading import LoadPanopticAnnotations
-from .task_targets import TASKS, DeriveTaskTargets, derive_task_targets
+from .task_targets import TASKS, DeriveTaskTargets, check_tasks, derive_task_targets, sample_task
 
-__all__ = ['LoadPanopticAnnotations', 'DeriveTaskTargets', 'derive_task_targets', 'TASKS']
+__all__ = ['LoadPanopticAnnotations', 'DeriveTaskTargets', 'derive_task_targets', 'TASKS',
+           'check_tasks', 'sample_task']

@@ -40,12 +40,7 @@ class DeriveTaskTargets(BaseTransform):
 
     def __init__(self, *, num_things_classes: int, tasks: Sequence[str] = TASKS,
                  probs: Optional[Sequence[float]] = None, min_area: int = 1) -> None:
-        unknown = [t for t in tasks if t not in TASKS]
-        if unknown or not tasks:
-            raise ValueError(f'DeriveTaskTargets: unknown tasks {unknown}; choose from {TASKS}')
-        if probs is not None and (len(probs) != len(tasks) or abs(sum(probs) - 1) > 1e-6):
-            raise ValueError(f'DeriveTaskTargets: probs {probs} must match tasks {tasks} '
-                             'and sum to 1')
+        check_tasks(tasks, probs, owner='DeriveTaskTargets')
         self.num_things_classes = num_things_classes
         self.tasks = tuple(tasks)
         self.probs = probs
@@ -54,8 +49,7 @@ class DeriveTaskTargets(BaseTransform):
     def transform(self, results: dict) -> dict:
         task = results.get('task')  # sampled by the dataset (UniPanopticDataset.tasks)
         if task is None:
-            task = self.tasks[0] if len(self.tasks) == 1 else str(
-                np.random.choice(self.tasks, p=self.probs))
+            task = sample_task(self.tasks, self.probs)
         elif task not in TASKS:
             raise ValueError(f'DeriveTaskTargets: unknown task {task!r}; expected one of {TASKS}')
         sem = results.pop('gt_seg_map')
@@ -85,6 +79,20 @@ class DeriveTaskTargets(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(tasks={self.tasks}, probs={self.probs}, '
                 f'num_things_classes={self.num_things_classes})')
+
+
+def check_tasks(tasks: Sequence[str], probs: Optional[Sequence[float]], *, owner: str) -> None:
+    """Raises ``ValueError`` (naming ``owner``) for unknown or no tasks and mismatched probs."""
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown or not tasks:
+        raise ValueError(f'{owner}: unknown tasks {unknown}; choose from {TASKS}')
+    if probs is not None and (len(probs) != len(tasks) or abs(sum(probs) - 1) > 1e-6):
+        raise ValueError(f'{owner}: probs {probs} must match tasks {tasks} and sum to 1')
+
+
+def sample_task(tasks: Sequence[str], probs: Optional[Sequence[float]] = None) -> str:
+    """One task drawn from ``tasks`` (np.random: mmengine seeds it per dataloader worker)."""
+    return tasks[0] if len(tasks) == 1 else str(np.random.choice(tasks, p=probs))
 
 
 def derive_task_targets(task: str, sem: np.ndarray, inst_masks: np.ndarray,
