@@ -1,4 +1,4 @@
-"""Benchmark suites: ``python tools/benchmark.py {run,collect,report,figures,all,speed} ...``.
+"""Benchmark suites: ``python tools/benchmark.py {run,collect,report,figures,all,speed,compose}``.
 
     run SUITE [--dry-run]       train, test and time every run without a finished record
     collect ROOT|SUITE [--out]  every record.json under a folder -> one CSV
@@ -6,6 +6,7 @@
     figures SUITE               figures -> reports/<suite>/*.{png,pdf}
     all SUITE                   run, then report and figures
     speed CONFIG [CKPT]         inference ms/img per task (into <work-dir>/record.json if given)
+    compose CONFIG --depends DIR... [--work-dir D]   a model of trained runs -> D/composed.pth
 """
 import argparse
 import os.path as osp
@@ -30,15 +31,17 @@ def parse_args() -> argparse.Namespace:
     p = sub.add_parser('collect')
     p.add_argument('root', help='folder searched for record.json, or a suite file')
     p.add_argument('--out', help='CSV path (default: <report_dir>/records.csv or stdout)')
-    p = sub.add_parser('speed')
-    p.add_argument('config')
+    compose, p = sub.add_parser('compose'), sub.add_parser('speed')
+    for q in (compose, p):
+        q.add_argument('config')
+        q.add_argument('--cfg-options', nargs='+', action=DictAction)
+        q.add_argument('--work-dir', help='the run: speed results go into its record.json')
+    compose.add_argument('--depends', nargs='+', required=True, help='work dirs it is made of')
     p.add_argument('checkpoint', nargs='?', help='weights (default: random initialisation)')
-    p.add_argument('--work-dir', help='also write the result into <work-dir>/record.json')
     p.add_argument('--tasks', nargs='+', help='default: every task the test evaluator scores')
     p.add_argument('--num-images', type=int, default=50)
     p.add_argument('--warmup', type=int, default=5)
     p.add_argument('--device', help='cuda or cpu (default: cuda when available)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
@@ -48,7 +51,7 @@ def publish(suite: reporting.Suite, out_dir: str, *, tables: bool, figures: bool
     frame, paths = reporting.collect(suite.work_root, runs=[r.run_id for r in suite.runs]), []
     if tables:
         paths += reporting.write_report(frame, out_dir=out_dir, suite_name=suite.name,
-                                        ablation=suite.ablation)
+                                        ablation=suite.ablation, extra_columns=suite.extra_columns)
     if figures:
         from unibench.reporting.figures import write_figures  # matplotlib only when needed
 
@@ -59,8 +62,11 @@ def publish(suite: reporting.Suite, out_dir: str, *, tables: bool, figures: bool
 
 def main() -> int:
     args = parse_args()
-    if args.command == 'speed':
+    if args.command in ('speed', 'compose'):
         cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options)
+        if args.command == 'compose':
+            print(reporting.compose_run(cfg, work_dir=cfg.work_dir, depends=args.depends))
+            return 0
         results = reporting.measure_speed(cfg, checkpoint=args.checkpoint, tasks=args.tasks,
                                           num_images=args.num_images, warmup=args.warmup,
                                           device=args.device)

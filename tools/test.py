@@ -23,6 +23,7 @@ def parse_args() -> argparse.Namespace:
                         help='override config keys, e.g. test_dataloader.batch_size=1')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--prompt', help='painter: tuned prompt file (tools/tune_prompt.py)')
     return parser.parse_args()
 
 
@@ -33,6 +34,8 @@ def main() -> None:
     set_test_tasks(cfg, args.task)
     cfg.load_from = args.checkpoint
     cfg.model.train_cfg = None  # the inference model: no assigner, no training-only modules
+    if args.prompt:
+        cfg.model.test_cfg.prompt_file = args.prompt
     metrics = Runner.from_cfg(cfg).test()
     print('\n'.join(f'{k}: {v}' for k, v in metrics.items()))
 

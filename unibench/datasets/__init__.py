@@ -8,3 +8,6 @@ __all__ = [
     'UniPanopticDataset', 'ShapesPanopticDataset', 'COCOPanopticDataset', 'ADE20KPanopticDataset',
     'CityscapesPanopticDataset', 'ADE20KSemanticDataset', 'CityscapesSemanticDataset'
 ]
+from .pairs import PainterPairDataset  # noqa: E402  (the painter's in-context pairs)
+
+__all__ += ['PainterPairDataset']

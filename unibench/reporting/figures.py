@@ -173,7 +173,10 @@ def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, indices: 
         if images is None:
             palette, images, truths = _ground_truth(cfg, samples, task=task)
         model = build_inference_model(cfg, checkpoint=spec.get('checkpoint'))
-        num_classes = model.panoptic_fusion_head.num_classes
+        # The void value of the model's output; models without a fusion head (the specialists)
+        # predict in the dataset's label space.
+        fusion = getattr(model, 'panoptic_fusion_head', None)
+        num_classes = getattr(fusion, 'num_classes', None) or len(palette)
         columns.append((spec['label'], [
             _paint_prediction(predict(model, s, task=task), task=task, palette=palette,
                               num_classes=num_classes, score_thr=score_thr) for s in samples]))

@@ -78,6 +78,8 @@ def flatten_record(record: Dict[str, Any], *, work_dir: str) -> Dict[str, Any]:
         batch_size=train.get('batch_size'), images_seen=train.get('images_seen'),
         wall_clock_s=train.get('wall_clock_s'), devices=train.get('devices'),
         device_hours=train.get('device_hours'), train_img_per_s=train.get('train_img_per_s'),
+        # A composed run (unibench.reporting.compose) counts the models its dependencies trained.
+        trained_models=train.get('trained_models', 1) if train else None,
         data_time_share=train.get('data_time_share'), peak_memory_bytes=peak.get('bytes'),
         peak_memory_kind=peak.get('kind'), params_train=size.get('params_train'),
         params_inference=size.get('params_inference'), flops=flops.get('flops'),

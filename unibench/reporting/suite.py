@@ -10,12 +10,18 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     speed = dict(num_images=10, warmup=3)      # ms/img after training; None: not measured
     runs = [dict(name='m2f_panoptic', config='configs/...py', label='M2F-Panoptic',
                  eval_tasks='all', seeds=[0, 1], options={...}), ...]  # paths from the cwd
+    # A run made of earlier runs' trained models trains nothing (unibench.reporting.compose):
+    #   dict(name='pair', config=..., depends=dict(pspnet='model.semantic', panet=...))
     ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
+    extra_columns = ['trained_models']         # optional results-table columns
 
 Each (run, seed) trains in ``<work_root>/<name>-seed<k>/`` through ``tools/train.py``, is
 evaluated by ``tools/test.py`` and timed by ``tools/benchmark.py speed``, each a subprocess with
 its own log, so one crash does not stop the suite. The work dir's ``record.json`` says which of
-these steps are done, so an interrupted suite resumes where it stopped.
+these steps are done, so an interrupted suite resumes where it stopped. A run with ``depends``
+has a ``compose`` step instead of ``train``: it needs the same seed of each dependency finished
+(they come earlier in ``runs``), its cost is theirs added up, and it takes only its own
+``options`` (the suite-wide ones configure training).
 """
 import json
 import os
@@ -31,6 +37,7 @@ from mmengine.config import Config
 
 from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
+from unibench.reporting.compose import dependency_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EVAL_TASKS = ('panoptic', 'instance', 'semantic', 'all')
@@ -50,10 +57,17 @@ class RunSpec:
     options: Dict[str, Any]
     work_dir: str
     index: int = 0
+    depends: Dict[str, Optional[str]] = field(default_factory=dict)  # run name -> config key
 
     @property
     def run_id(self) -> str:
         return f'{self.name}-seed{self.seed}'
+
+    @property
+    def dependency_dirs(self) -> Dict[str, str]:
+        """Work dirs of the same seed of each run this one depends on."""
+        root = osp.dirname(self.work_dir)
+        return {name: osp.join(root, f'{name}-seed{self.seed}') for name in self.depends}
 
     @property
     def cfg_options(self) -> Dict[str, Any]:
@@ -73,6 +87,7 @@ class Suite:
     ablation: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     speed: Optional[Dict[str, int]] = None
     figures: Dict[str, Any] = field(default_factory=dict)
+    extra_columns: List[str] = field(default_factory=list)  # tables.OPTIONAL_COLUMNS
 
 
 @dataclass
@@ -95,7 +110,7 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
     root = work_root or cfg.get('work_root') or osp.join('work_dirs', 'benchmarks', name)
     common = dict(cfg.get('options') or {})
     runs = []
-    allowed = {'name', 'config', 'label', 'eval_tasks', 'seeds', 'options'}
+    allowed = {'name', 'config', 'label', 'eval_tasks', 'seeds', 'options', 'depends'}
     for index, run in enumerate(cfg.get('runs') or []):
         unknown = set(run) - allowed
         if unknown or 'name' not in run or 'config' not in run:
@@ -106,12 +121,20 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
         if not set(eval_tasks) <= set(EVAL_TASKS) or ('all' in eval_tasks and len(eval_tasks) > 1):
             raise ValueError(f'{path}: run {run["name"]!r}: eval_tasks must be "all" or tasks '
                              f'from {EVAL_TASKS}, got {eval_tasks}')
+        depends = parse_depends(path, run)
         for seed in run.get('seeds', cfg.get('seeds', [0])):
             runs.append(RunSpec(
                 name=run['name'], seed=int(seed), config=run['config'],
                 label=run.get('label', run['name']), eval_tasks=eval_tasks,
-                options={**common, **dict(run.get('options') or {})},
-                work_dir=osp.join(root, f'{run["name"]}-seed{seed}'), index=index))
+                # The suite-wide options configure training, which a composed run has not.
+                options={**({} if depends else common), **dict(run.get('options') or {})},
+                work_dir=osp.join(root, f'{run["name"]}-seed{seed}'), index=index,
+                depends=depends))
+            missing = [d for d in depends if f'{d}-seed{seed}' not in
+                       {r.run_id for r in runs[:-1]}]
+            if missing:
+                raise ValueError(f'{path}: run {run["name"]!r} (seed {seed}) depends on '
+                                 f'{missing}, which must be earlier runs with that seed')
     names = [r.name for r in runs]
     if len({r.run_id for r in runs}) != len(runs):
         raise ValueError(f'{path}: run names repeat: {names}')
@@ -119,7 +142,20 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
                 for key, value in dict(cfg.get('ablation') or {}).items()}
     return Suite(name=name, path=path, work_root=root,
                  report_dir=cfg.get('report_dir') or osp.join('reports', name), runs=runs,
-                 ablation=ablation, speed=cfg.get('speed'), figures=dict(cfg.get('figures') or {}))
+                 ablation=ablation, speed=cfg.get('speed'), figures=dict(cfg.get('figures') or {}),
+                 extra_columns=list(cfg.get('extra_columns') or []))
+
+
+def parse_depends(path: str, run: Dict[str, Any]) -> Dict[str, Optional[str]]:
+    """A run's ``depends`` as ``{run name: config key or None}`` (a list gives no keys)."""
+    depends = run.get('depends') or {}
+    if isinstance(depends, (list, tuple)):
+        depends = {name: None for name in depends}
+    if not isinstance(depends, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in depends.items()):
+        raise ValueError(f'{path}: run {run.get("name")!r}: depends must be a list of run names '
+                         f'or a dict run name -> config key, got {depends!r}')
+    return dict(depends)
 
 
 def normalize_group(key: str, value: Any, *, names: set) -> Dict[str, Any]:
@@ -139,7 +175,7 @@ def run_status(spec: RunSpec, *, speed: bool = True) -> RunStatus:
     record = read_record(spec.work_dir)
     todo = []
     if record.get('train', {}).get('status') != 'finished':
-        todo.append('train')
+        todo.append('compose' if spec.depends else 'train')
     evaluated = set()
     for entry in record.get('evaluations', {}).values():
         if entry.get('mode') == 'test':
@@ -174,9 +210,15 @@ def expand_tasks(spec: RunSpec) -> List[str]:
 def step_command(spec: RunSpec, step: str, *, checkpoint: Optional[str] = None,
                  speed: Optional[Dict[str, int]] = None,
                  python: str = sys.executable) -> List[str]:
-    """The command line of one step (``train``, ``test:<task>``, ``speed``) of a run."""
-    options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in spec.cfg_options.items()]]
+    """The command line of one step (``train`` or ``compose``, ``test:<task>``, ``speed``) of a
+    run; a run with ``depends`` also gets its dependencies' configs and checkpoints."""
+    all_options = {**spec.cfg_options,
+                   **dependency_options(spec.dependency_dirs, spec.depends)}
+    options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in all_options.items()]]
     tools = osp.join(REPO_ROOT, 'tools')
+    if step == 'compose':
+        return [python, osp.join(tools, 'benchmark.py'), 'compose', spec.config, '--work-dir',
+                spec.work_dir, '--depends', *spec.dependency_dirs.values(), *options]
     if step == 'train':
         resume = ['--resume'] if checkpoint_of(spec.work_dir) else []
         return [python, osp.join(tools, 'train.py'), spec.config, '--work-dir', spec.work_dir,

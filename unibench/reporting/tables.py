@@ -65,6 +65,11 @@ RESULT_COLUMNS = [
     Column('peak_memory_bytes', 'Peak mem. (GiB)', 'Peak mem.\\ (GiB)', digits=2,
            scale=1 / 2**30),
 ]
+# Columns a suite may add to the results table (suite key ``extra_columns``), after Device-h.
+OPTIONAL_COLUMNS = {
+    'trained_models': Column('trained_models', 'Trained models', 'Trained models', digits=0,
+                             spread=False),
+}
 ABLATION_COLUMNS = [
     Column('label', 'Training', 'Training', text=True),
     Column('n', 'Seeds', 'Seeds', digits=0, spread=False),
@@ -106,15 +111,26 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def results_table(summary: pd.DataFrame, *, title: str = 'Results') -> Table:
-    """The main table: one row per model."""
+def results_table(summary: pd.DataFrame, *, title: str = 'Results',
+                  extra_columns: Sequence[str] = ()) -> Table:
+    """The main table: one row per model, plus the named :data:`OPTIONAL_COLUMNS`."""
+    unknown = sorted(set(extra_columns) - set(OPTIONAL_COLUMNS))
+    if unknown:
+        raise ValueError(f'unknown extra_columns {unknown}; choose from {sorted(OPTIONAL_COLUMNS)}')
+    columns = list(RESULT_COLUMNS)
+    at = next(i for i, c in enumerate(columns) if c.key == 'device_hours') + 1
+    columns[at:at] = [OPTIONAL_COLUMNS[key] for key in extra_columns]
     rows = []
     for _, run in summary.iterrows():
-        row = _cells(run, RESULT_COLUMNS)
+        row = _cells(run, columns)
         row['tasks_trained'] = _abbrev_tasks(run.get('tasks_trained'))
         rows.append(row)
-    return Table(name='results', title=title, columns=RESULT_COLUMNS, rows=rows,
-                 notes=_notes(summary), wide=True)
+    notes = _notes(summary)
+    if 'trained_models' in extra_columns:
+        notes.append('Trained models: a combination of specialists trains none of its own; its '
+                     'Iters and Device-h add up the trainings of its models.')
+    return Table(name='results', title=title, columns=columns, rows=rows, notes=notes,
+                 wide=True)
 
 
 def ablation_table(summary: pd.DataFrame, groups: Dict[str, Dict[str, Any]], *,
@@ -153,7 +169,10 @@ def ablation_table(summary: pd.DataFrame, groups: Dict[str, Dict[str, Any]], *,
             total = sum(values) if complete else None
             row[metric] = _scaled((total, None) if total is not None else None,
                                   _column(ABLATION_COLUMNS, metric))
-        row['checkpoints'] = (float(len(names)), None)
+        # A composed run's checkpoint holds the models its dependencies trained.
+        models = [r.get('trained_models') for r in present]
+        row['checkpoints'] = (float(sum(m if _finite(m) else 1 for m in models) + len(missing)),
+                              None)
         row['n'] = (float(min((r['n'] for r in present), default=0)), None)
         rows.append(row)
         if len(names) > 1 and sources:
@@ -339,8 +358,10 @@ def _finite(value: Any) -> bool:
 
 
 def write_report(frame: pd.DataFrame, *, out_dir: str, suite_name: str,
-                 ablation: Optional[Dict[str, Dict[str, Any]]] = None) -> List[str]:
-    """Writes the results table, the ablation table (when groups are given) and the raw rows.
+                 ablation: Optional[Dict[str, Dict[str, Any]]] = None,
+                 extra_columns: Sequence[str] = ()) -> List[str]:
+    """Writes the results table (with ``extra_columns``), the ablation table (when groups are
+    given) and the raw rows.
 
     Returns:
         Paths of ``results.{md,tex,csv}``, ``ablation.{md,tex,csv}`` and ``records.csv``.
@@ -353,7 +374,8 @@ def write_report(frame: pd.DataFrame, *, out_dir: str, suite_name: str,
     frame.to_csv(records, index=False)  # every record, finished or not
     frame = finished
     summary = summarize(frame)
-    tables = [results_table(summary, title=f'{suite_name}: results')]
+    tables = [results_table(summary, title=f'{suite_name}: results',
+                            extra_columns=extra_columns)]
     if unfinished:
         tables[0].notes.append('Not finished, left out: ' + ', '.join(unfinished) + '.')
     if ablation:

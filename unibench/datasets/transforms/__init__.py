@@ -3,3 +3,6 @@ from .task_targets import TASKS, DeriveTaskTargets, check_tasks, derive_task_tar
 
 __all__ = ['LoadPanopticAnnotations', 'DeriveTaskTargets', 'derive_task_targets', 'TASKS',
            'check_tasks', 'sample_task']
+from .painter import PackPainterInputs, PainterColorize  # noqa: E402  (the painter's colouring)
+
+__all__ += ['PainterColorize', 'PackPainterInputs']

@@ -1,0 +1,177 @@
+"""Semantic specialists (PSPNet, DANet, FastFCN via mmseg; Gated-SCNN): configs, training
+targets, predictions and tools/train.py -> tools/test.py --task semantic."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmengine.structures import InstanceData, PixelData
+
+from unibench.datasets import ShapesPanopticDataset
+from unibench.models.segmentors.semantic import semantic_label_map
+from unibench.registry import MODELS
+from unibench.testing import tiny_config
+
+REPO = Path(__file__).resolve().parents[2]
+FAMILIES = ('pspnet', 'danet', 'fastfcn', 'gscnn')
+CONFIGS = sorted(p for f in FAMILIES for p in (REPO / 'configs' / f).glob('*.py'))
+CONFIGS += sorted((REPO / 'configs' / 'pssl').glob('pspnet_*.py'))
+SMALL = [p for p in CONFIGS if p.stem.endswith('_shapes')]
+
+
+def test_every_family_has_a_small_and_two_paper_configs():
+    for family in FAMILIES:
+        names = [p.stem for p in CONFIGS if p.parent.name == family]
+        assert any(n.endswith('_shapes') for n in names), family
+        assert any(n.endswith('_ade20k') for n in names), family
+        assert any(n.endswith('_cityscapes') for n in names), family
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_config_builds_training_and_inference_models(path):
+    cfg = Config.fromfile(str(path))
+    model = MODELS.build(cfg.model)
+    cfg.model.train_cfg = None
+    inference = MODELS.build(cfg.model)
+    total = sum(p.numel() for p in model.parameters())
+    assert inference.num_parameters() == sum(p.numel() for p in inference.parameters())
+    if cfg.model.get('auxiliary_head'):  # deep supervision is not part of the inference model
+        assert not inference.with_auxiliary_head
+        assert model.num_parameters(inference=True) == inference.num_parameters() < total
+    num_classes = cfg.num_things_classes + cfg.num_stuff_classes
+    if path.parent.name == 'pssl':
+        num_classes = cfg.num_things_classes + 1
+    assert (model.num_classes if hasattr(model, 'head') else model.decode_head.num_classes) \
+        == num_classes
+
+
+def test_head_channels_come_from_the_backbone():
+    cfg = Config.fromfile(str(REPO / 'configs/pspnet/pspnet_r18-d8_1xb8-3k_shapes.py'))
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.in_channels == 512 and model.auxiliary_head.in_channels == 256
+    cfg.model.backbone.depth = 50  # no head change needed
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.in_channels == 2048 and model.auxiliary_head.in_channels == 1024
+    fastfcn = MODELS.build(Config.fromfile(
+        str(REPO / 'configs/fastfcn/fastfcn_r18-jpu_psp_1xb8-3k_shapes.py')).model)
+    assert fastfcn.decode_head.in_channels == 4 * 128  # JPU: 4 dilated branches of mid_channels
+
+
+def test_pssl_pretraining_classes_are_the_shapes_things_and_background():
+    cfg = Config.fromfile(str(REPO / 'configs/pssl/pspnet_r18-d8_1xb16-pssl_shapes-crops.py'))
+    classes = cfg.train_dataloader.dataset.metainfo.classes
+    assert tuple(classes) == (*ShapesPanopticDataset.METAINFO['thing_classes'], 'background')
+    assert cfg.model.decode_head.loss_decode.class_weight == [1.0] * 7 + [0.1]
+
+
+def test_label_map_from_semantic_instances_and_from_gt_sem_seg():
+    masks = torch.zeros(2, 4, 5, dtype=torch.uint8)
+    masks[0, :2] = 1
+    masks[1, 3, 1:] = 1
+    sample = DetDataSample(metainfo=dict(task='semantic'))
+    sample.gt_instances = InstanceData(masks=BitmapMasks(masks.numpy(), 4, 5),
+                                       labels=torch.tensor([3, 9]))
+    expected = torch.full((4, 5), 255)
+    expected[:2] = 3
+    expected[3, 1:] = 9
+    assert torch.equal(semantic_label_map(sample), expected)  # void where no mask
+    sample.gt_sem_seg = PixelData(sem_seg=torch.ones(1, 4, 5, dtype=torch.uint8))
+    assert torch.equal(semantic_label_map(sample), torch.ones(4, 5, dtype=torch.long))
+    instance = DetDataSample(metainfo=dict(task='instance', img_path='x.jpg'))
+    instance.gt_instances = sample.gt_instances
+    with pytest.raises(KeyError, match='x.jpg.*semantic-task gt_instances'):
+        semantic_label_map(instance)
+
+
+def one_batch(cfg):
+    return next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+
+
+@pytest.mark.parametrize('path', SMALL, ids=lambda p: p.stem)
+def test_forward_backward_gives_every_parameter_a_gradient(path, tiny_shapes, tmp_path):
+    cfg = tiny_config(str(path), data_root=tiny_shapes, work_dir=tmp_path)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    data = model.data_preprocessor(one_batch(cfg), training=True)
+    assert all(s.metainfo['task'] == 'semantic' for s in data['data_samples'])
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    no_grad = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not no_grad, no_grad
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize('path', SMALL, ids=lambda p: p.stem)
+def test_predictions_are_written_like_the_universal_models(path, tiny_shapes, tmp_path):
+    cfg = tiny_config(str(path), data_root=tiny_shapes, work_dir=tmp_path)
+    cfg.model.train_cfg = None
+    model = MODELS.build(cfg.model).eval()
+    batch = next(iter(Runner.build_dataloader(cfg.val_dataloader, seed=0)))
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(task='semantic'))
+    with torch.no_grad():
+        out = model.test_step(batch)
+    for sample in out:
+        h, w = sample.ori_shape
+        pred = sample.pred_sem_seg
+        assert pred.sem_seg.shape == (1, h, w) and pred.sem_seg.dtype == torch.int64
+        assert pred.seg_logits.shape == (12, h, w)
+        assert torch.equal(pred.sem_seg[0], pred.seg_logits.argmax(0))
+        assert 'pred_panoptic_seg' not in sample and 'pred_instances' not in sample
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(task='panoptic'))
+    with pytest.raises(ValueError, match='semantic specialist'):
+        model.test_step(batch)
+
+
+def test_gscnn_one_batch_overfit_lowers_the_loss(tiny_shapes, tmp_path):
+    cfg = tiny_config(str(REPO / 'configs/gscnn/gscnn_r18-d8_1xb8-3k_shapes.py'),
+                      data_root=tiny_shapes, work_dir=tmp_path)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    batch = one_batch(cfg)
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    history = []
+    for _ in range(15):
+        data = model.data_preprocessor(batch, training=True)
+        losses = model(**data, mode='loss')
+        loss = losses['loss_seg'] + losses['loss_edge']
+        optim.zero_grad()
+        sum(losses.values()).backward()
+        optim.step()
+        history.append(float(loss.detach()))
+    assert history[-1] < 0.7 * history[0], history
+
+
+@pytest.mark.parametrize('family,config', [
+    ('pspnet', 'configs/pspnet/pspnet_r18-d8_1xb8-3k_shapes.py'),
+    ('gscnn', 'configs/gscnn/gscnn_r18-d8_1xb8-3k_shapes.py')])
+def test_train_then_test_semantic_with_the_tools(family, config, tiny_shapes, tmp_path):
+    cfg = tiny_config(str(REPO / config), data_root=tiny_shapes, work_dir='unused')
+    path = tmp_path / f'{family}_tiny.py'
+    cfg.dump(str(path))
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+
+    def run(*args):
+        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
+                              text=True, timeout=600, env=env)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout + proc.stderr
+
+    run('tools/train.py', str(path), '--work-dir', str(tmp_path / 'work'))
+    ckpt = tmp_path / 'work' / 'iter_2.pth'
+    out = run('tools/test.py', str(path), str(ckpt), '--task', 'semantic', '--work-dir',
+              str(tmp_path / 'test'))
+    assert re.search(r'^semantic/mIoU: [\d.]+$', out, re.M)
+    assert 'unexpected key' not in out  # the auxiliary head of the checkpoint is dropped
