@@ -1,9 +1,10 @@
-# PSSL end to end at small scale on the shapes dataset (python tools/pssl.py THIS_FILE): classifiers
-# trained on crops around the thing instances of shapes train, pseudo labels from their
+# PSSL end to end at small scale on the shapes dataset (python tools/pssl.py THIS_FILE):
+# classifiers trained on crops around the thing instances of shapes train, pseudo labels from their
 # SmoothGrad ensemble, PSPNet pre-trained on them, then fine-tuned on shapes semantic labels,
-# against the same PSPNet fine-tuned from scratch with the same budget and seed. Budget: about
-# 15 minutes on 2 CPU cores. Li et al., "Distilling Ensemble of Explanations for Weakly-Supervised
-# Pre-Training of Image Segmentation Models", Machine Learning 2022.
+# against the same PSPNet fine-tuned from scratch with the same budget and seed. Cost: about 28
+# CPU-minutes (~15 min on 2 free cores; 68 min measured on 2 cores shared at load 5-8). Li et al.,
+# "Distilling Ensemble of Explanations for Weakly-Supervised Pre-Training of Image Segmentation
+# Models", Machine Learning 2022.
 work_root = 'work_dirs/pssl_shapes'
 data_root = 'data/shapes/'
 dataset_type = 'ShapesPanopticDataset'  # its thing classes label the crops
