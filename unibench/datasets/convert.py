@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -137,20 +137,25 @@ def mask_bbox(mask: np.ndarray) -> list[int]:
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
+    atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], Any]) -> None:
+    """Call ``write`` on a temp file in ``path``'s folder, then ``os.replace`` it onto ``path``.
 
     A reader (or an interrupted run) therefore never sees a half-written file under the final
     name; the temp file is removed if writing fails or is interrupted.
 
     Args:
         path: Final file path; its folder must exist.
-        data: File content.
+        write: Writes the content to the binary file it is given (e.g. ``torch.save(obj, f)``).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(data)
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         # BaseException: KeyboardInterrupt must not leave the temp file behind either.

@@ -16,7 +16,6 @@ Every step reads the previous step's files under ``work_root`` and writes its ow
   ``init.pth`` and from scratch, each tested; ``results.{json,md}``.
 """
 import json
-import os
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -26,7 +25,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from unibench.datasets.convert import atomic_write_bytes
+from unibench.datasets.convert import atomic_write, atomic_write_bytes
 from unibench.pssl.classification import (CropSet, accuracy, instance_crops, normalize,
                                           train_classifier, write_crop_images)
 from unibench.pssl.saliency import ensemble, pseudo_label, smoothgrad, write_label_pngs
@@ -194,9 +193,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def _save(obj: Dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def _write_json(path: Path, data) -> None:

@@ -9,13 +9,13 @@ run treat it as any run), and records as its training cost the sum of the depend
 """
 import os
 import os.path as osp
-import tempfile
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import weights_to_cpu
 
+from unibench.datasets.convert import atomic_write, atomic_write_bytes
 from unibench.engine.hooks import read_record, update_record
 
 COMPOSED_CHECKPOINT = 'composed.pth'
@@ -76,9 +76,9 @@ def compose_run(cfg: Config, *, work_dir: str, depends: Sequence[str]) -> str:
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(osp.abspath(work_dir), COMPOSED_CHECKPOINT)
     meta = dict(composed_from=[osp.abspath(d) for d in depends], config=cfg.filename)
-    _atomic(path, lambda f: torch.save(dict(meta=meta,
-                                            state_dict=weights_to_cpu(model.state_dict())), f))
-    _atomic(osp.join(work_dir, 'last_checkpoint'), lambda f: f.write(path.encode()))
+    atomic_write(path, lambda f: torch.save(
+        dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())), f))
+    atomic_write_bytes(osp.join(work_dir, 'last_checkpoint'), path.encode())
     # As a training run leaves it (the figures rebuild the model from it).
     cfg.dump(osp.join(work_dir, osp.basename(cfg.filename)))
     update_record(work_dir, dict(train=summed_training(records, depends),
@@ -127,16 +127,3 @@ def last_checkpoint(work_dir: str) -> Optional[str]:
     with open(path) as f:
         checkpoint = f.read().strip()
     return checkpoint if checkpoint and osp.isfile(checkpoint) else None
-
-
-def _atomic(path: str, write: Any) -> None:
-    """Writes ``path`` through a temp file in the same folder, then renames it."""
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)), prefix='.compose.')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise

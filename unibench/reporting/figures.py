@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from unibench.reporting.compose import last_checkpoint  # noqa: E402
 from unibench.reporting.tables import TASK_METRICS, answering_run  # noqa: E402
 
 COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
@@ -362,7 +363,7 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
         for name in summary['name']:
             run = first.loc[name]
             config = osp.join(run['work_dir'], f'{run["config"]}.py')
-            checkpoint = _checkpoint(run['work_dir'])
+            checkpoint = last_checkpoint(run['work_dir'])
             if _finite(run.get(metric)) and osp.isfile(config) and checkpoint:
                 models.append(dict(label=run['label'], config=config, checkpoint=checkpoint))
         if models:
@@ -371,12 +372,3 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
                 score_thr=qualitative.get('score_thr', 0.5),
                 out_base=osp.join(out_dir, f'qualitative_{task}'))
     return paths
-
-
-def _checkpoint(work_dir: str) -> Optional[str]:
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        checkpoint = f.read().strip()
-    return checkpoint if osp.isfile(checkpoint) else None

@@ -21,7 +21,6 @@ import json
 import math
 import os
 import os.path as osp
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -32,6 +31,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from . import cost
+from unibench.datasets.convert import atomic_write
 from unibench.registry import HOOKS
 
 RECORD_FILE = 'record.json'
@@ -281,18 +281,14 @@ def update_record(work_dir: str, sections: Dict[str, Any]) -> Dict[str, Any]:
 
 def write_json_atomic(path: str, data: Any) -> None:
     """Writes JSON to a temp file in the same folder, then renames it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)), prefix='.record.',
-                               suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=1, sort_keys=False, allow_nan=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    text = json.dumps(data, indent=1, sort_keys=False, allow_nan=False).encode()
+
+    def write(f) -> None:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())  # the record must survive a crash right after the rename
+
+    atomic_write(path, write)
 
 
 def evaluation_key(mode: str, tasks: Sequence[str]) -> str:

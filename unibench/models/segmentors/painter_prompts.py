@@ -14,7 +14,6 @@ stays the colouring of the initial prompt.
 import json
 import os
 import os.path as osp
-import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -23,6 +22,7 @@ import torch
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
+from unibench.datasets.convert import atomic_write
 from unibench.datasets.transforms.painter import image_targets
 from unibench.datasets.transforms.painter_colors import location_colors, paint
 from unibench.registry import DATASETS
@@ -193,16 +193,8 @@ def save_prompts(path: str, prompts: Dict[str, Prompt], meta: dict) -> None:
     """Writes a prompt file atomically (temp file + rename) for ``test_cfg.prompt_file``."""
     data = dict(prompts={k: dict(img=p.img.cpu(), tgt=p.tgt.cpu(), ids=list(p.ids))
                          for k, p in prompts.items()}, meta=meta)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(data, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    atomic_write(path, lambda f: torch.save(data, f))
 
 
 def tune_prompt(cfg, checkpoint: str, out: str, *, iters: int = 100, lr: float = 0.01,
