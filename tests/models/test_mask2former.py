@@ -7,7 +7,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from unibench.registry import DATASETS, MODELS
-from unibench.testing import tiny_config
+from unibench.testing import (assert_every_parameter_has_a_gradient, assert_prediction_format,
+                              first_batch, tiny_config, total_loss)
 
 REPO = Path(__file__).resolve().parents[2]
 # The query-based models' shapes configs (specialists and the painter have their own tests).
@@ -27,25 +28,17 @@ def test_shapes_configs_state_the_dataset_class_counts(path):
         len(meta['classes']), len(meta['thing_classes']))
 
 
-def one_batch(cfg):
-    runner_free_loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
-    return next(iter(runner_free_loader))
-
-
 @pytest.mark.parametrize('task', ['panoptic', 'instance', 'semantic'])
 def test_forward_backward_gives_every_parameter_a_gradient(task, tiny_shapes, tmp_path):
     cfg = tiny_config(str(M2F[task]), data_root=tiny_shapes, work_dir=tmp_path)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    data = model.data_preprocessor(one_batch(cfg), training=True)
+    data = model.data_preprocessor(first_batch(cfg), training=True)
     assert all(s.metainfo['task'] == task for s in data['data_samples'])
-    losses = model(**data, mode='loss')
-    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total = total_loss(model(**data, mode='loss'))
     assert torch.isfinite(total)
     total.backward()
-    no_grad = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
-    assert not no_grad, no_grad
-    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert_every_parameter_has_a_gradient(model)
 
 
 @pytest.mark.parametrize('task,field', [('panoptic', 'pred_panoptic_seg'),
@@ -61,21 +54,8 @@ def test_predictions_follow_the_task(task, field, tiny_shapes, tmp_path):
         sample.set_metainfo(dict(task=task))
     with torch.no_grad():
         out = model.test_step(batch)
-    others = {'pred_panoptic_seg', 'pred_instances', 'pred_sem_seg'} - {field}
     for sample in out:
-        assert field in sample and not any(o in sample for o in others)
-        h, w = sample.ori_shape
-        if task == 'semantic':
-            assert sample.pred_sem_seg.sem_seg.shape == (1, h, w)
-            assert sample.pred_sem_seg.sem_seg.dtype == torch.int64
-            assert int(sample.pred_sem_seg.sem_seg.max()) < 12
-        elif task == 'panoptic':
-            assert sample.pred_panoptic_seg.sem_seg.shape == (1, h, w)
-        else:
-            inst = sample.pred_instances
-            assert inst.masks.shape[1:] == (h, w) and inst.masks.dtype == torch.bool
-            assert len(inst.scores) == len(inst.labels) <= 100
-            assert bool((inst.labels < 7).all())  # things only
+        assert_prediction_format(sample, task, num_classes=12, num_things_classes=7)
 
 
 def test_one_batch_overfit_halves_the_loss(tiny_shapes, tmp_path):
@@ -83,7 +63,7 @@ def test_one_batch_overfit_halves_the_loss(tiny_shapes, tmp_path):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    batch = one_batch(cfg)
+    batch = first_batch(cfg)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     first = last = None
     for _ in range(30):

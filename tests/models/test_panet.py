@@ -11,7 +11,8 @@ from torch import nn
 
 from unibench.models.layers.level_fusion import LevelMaxFusion
 from unibench.registry import MODELS
-from unibench.testing import tiny_config
+from unibench.testing import (assert_every_parameter_has_a_gradient, first_batch, tiny_config,
+                              total_loss)
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPES = REPO / 'configs/panet/panet_r18_fpn_1xb8-3k_shapes-instance.py'
@@ -127,28 +128,22 @@ def test_mask_head_without_the_fc_branch_is_the_adaptive_fcn_head():
         mask_head(num_convs=2)
 
 
-def train_batch(cfg: Config) -> dict:
-    return next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
-
-
 def test_shapes_config_trains_every_parameter(tiny_shapes, tmp_path):
     cfg = tiny_config(str(SHAPES), data_root=tiny_shapes, work_dir=tmp_path)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
     assert model.neck.lateral_convs[0].conv.in_channels == 64  # from the ResNet-18
-    data = model.data_preprocessor(train_batch(cfg), training=True)
+    data = model.data_preprocessor(first_batch(cfg), training=True)
     assert all(s.metainfo['task'] == 'instance' for s in data['data_samples'])
     assert all(int(s.gt_instances.labels.max()) < 7 for s in data['data_samples']
                if len(s.gt_instances))
     losses = model(**data, mode='loss')
     assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_mask'} <= set(losses)
-    total = sum(sum(v) if isinstance(v, list) else v  # the RPN's losses are per level
-                for k, v in losses.items() if 'loss' in k)
+    total = total_loss(losses)  # the RPN's losses are per level (lists)
     assert torch.isfinite(total)
     total.backward()
-    no_grad = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
-    assert not no_grad, no_grad
+    assert_every_parameter_has_a_gradient(model)
 
 
 def test_shapes_model_predicts_instances_only(tiny_shapes, tmp_path):

@@ -17,7 +17,8 @@ from mmengine.structures import InstanceData, PixelData
 from unibench.datasets import ShapesPanopticDataset
 from unibench.models.segmentors.semantic import semantic_label_map
 from unibench.registry import MODELS
-from unibench.testing import tiny_config
+from unibench.testing import (assert_every_parameter_has_a_gradient, assert_prediction_format,
+                              first_batch, tiny_config, total_loss)
 
 REPO = Path(__file__).resolve().parents[2]
 FAMILIES = ('pspnet', 'danet', 'fastfcn', 'gscnn')
@@ -90,25 +91,18 @@ def test_label_map_from_semantic_instances_and_from_gt_sem_seg():
         semantic_label_map(instance)
 
 
-def one_batch(cfg):
-    return next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
-
-
 @pytest.mark.parametrize('path', SMALL, ids=lambda p: p.stem)
 def test_forward_backward_gives_every_parameter_a_gradient(path, tiny_shapes, tmp_path):
     cfg = tiny_config(str(path), data_root=tiny_shapes, work_dir=tmp_path)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    data = model.data_preprocessor(one_batch(cfg), training=True)
+    data = model.data_preprocessor(first_batch(cfg), training=True)
     assert all(s.metainfo['task'] == 'semantic' for s in data['data_samples'])
-    losses = model(**data, mode='loss')
-    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total = total_loss(model(**data, mode='loss'))
     assert torch.isfinite(total)
     total.backward()
-    no_grad = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
-    assert not no_grad, no_grad
-    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert_every_parameter_has_a_gradient(model)
 
 
 @pytest.mark.parametrize('path', SMALL, ids=lambda p: p.stem)
@@ -122,12 +116,10 @@ def test_predictions_are_written_like_the_universal_models(path, tiny_shapes, tm
     with torch.no_grad():
         out = model.test_step(batch)
     for sample in out:
-        h, w = sample.ori_shape
+        assert_prediction_format(sample, 'semantic', num_classes=12, num_things_classes=7)
         pred = sample.pred_sem_seg
-        assert pred.sem_seg.shape == (1, h, w) and pred.sem_seg.dtype == torch.int64
-        assert pred.seg_logits.shape == (12, h, w)
+        assert pred.seg_logits.shape == (12, *sample.ori_shape)
         assert torch.equal(pred.sem_seg[0], pred.seg_logits.argmax(0))
-        assert 'pred_panoptic_seg' not in sample and 'pred_instances' not in sample
     for sample in batch['data_samples']:
         sample.set_metainfo(dict(task='panoptic'))
     with pytest.raises(ValueError, match='semantic specialist'):
@@ -140,7 +132,7 @@ def test_gscnn_one_batch_overfit_lowers_the_loss(tiny_shapes, tmp_path):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    batch = one_batch(cfg)
+    batch = first_batch(cfg)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     history = []
     for _ in range(15):

@@ -6,6 +6,9 @@ from mmengine.config import Config
 
 from unibench.datasets.synthetic import generate_shapes_dataset
 
+from .checks import (PRED_FIELDS, assert_every_parameter_has_a_gradient,  # noqa: F401
+                     assert_prediction_format, first_batch, total_loss)
+
 SHAPES_ROOT = 'data/shapes/'
 
 
