@@ -7,14 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from mmengine.config import Config
 
+from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.registry import MODELS
 from unibench.reporting import collect, load_suite, run_status, run_suite, summarize
 from unibench.reporting.compose import compose_run, dependency_options
 from unibench.reporting.figures import qualitative_figure
-from unibench.reporting.suite import checkpoint_of
 from unibench.reporting.tables import ablation_table, results_table, write_report
 from unibench.testing import tiny_config
 
@@ -162,11 +163,11 @@ def test_compose_run_saves_the_pair_and_sums_the_cost(tiny_shapes, tmp_path):
                                      'test_dataloader.dataset.data_root': root})
     work = tmp_path / 'pair'
     path = compose_run(cfg, work_dir=str(work), depends=list(deps.values()))
-    assert path == str(work / 'composed.pth') and checkpoint_of(str(work)) == path
+    assert path == str(work / 'composed.pth') and last_checkpoint(str(work)) == path
     assert (work / Path(PAIR).name).is_file()
     state = torch.load(path, weights_only=True)['state_dict']
     for role, dep in (('semantic', 'sem'), ('instance', 'ins')):
-        saved = torch.load(checkpoint_of(deps[dep]), weights_only=True)['state_dict']
+        saved = torch.load(last_checkpoint(deps[dep]), weights_only=True)['state_dict']
         mine = {k.split('.', 1)[1]: v for k, v in state.items() if k.startswith(role + '.')}
         assert mine.keys() <= saved.keys() and mine
         assert all(torch.equal(v, saved[k]) for k, v in mine.items())
@@ -185,7 +186,7 @@ def test_compose_run_saves_the_pair_and_sums_the_cost(tiny_shapes, tmp_path):
     # The figures rebuild the pair (no fusion head) and PANet from the configs in their work dirs.
     pair = dict(label='pair', config=str(work / Path(PAIR).name), checkpoint=path)
     panet = dict(label='ins', config=str(tmp_path / 'ins' / Path(INS).name),
-                 checkpoint=checkpoint_of(deps['ins']))
+                 checkpoint=last_checkpoint(deps['ins']))
     for task, models in (('panoptic', [pair]), ('instance', [pair, panet])):
         out = qualitative_figure(models, task=task, indices=[0], out_base=str(tmp_path / task))
         assert [Path(p).suffix for p in out] == ['.png', '.pdf'] and Path(out[0]).stat().st_size
@@ -263,6 +264,7 @@ def test_a_tiny_suite_trains_two_specialists_and_scores_their_combination(tiny_s
 
 def test_the_specialists_suite_gives_every_trained_run_one_budget():
     suite = load_suite(str(REPO / 'configs/benchmarks/specialists.py'))
+    budget = Config.fromfile(str(REPO / 'configs/benchmarks/specialists.py')).max_iters
     names = [r.name for r in suite.runs]
     assert names == ['oneformer_joint', 'm2f_panoptic', 'pspnet', 'danet', 'fastfcn', 'gscnn',
                      'panet', 'pspnet_panet']
@@ -274,5 +276,5 @@ def test_the_specialists_suite_gives_every_trained_run_one_budget():
         if run.depends:
             assert 'train_cfg' not in cfg and pair.options == {}
         else:
-            assert cfg.train_cfg.max_iters == 1000 and cfg.train_dataloader.batch_size == 8
+            assert cfg.train_cfg.max_iters == budget and cfg.train_dataloader.batch_size == 8
             assert cfg.model.backbone.depth == 18

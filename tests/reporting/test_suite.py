@@ -132,7 +132,9 @@ def test_a_failed_run_does_not_stop_the_suite(tmp_path, tiny_options):
     assert results[1]['failed'] is None and results[2]['failed'] is None
     assert any('pan-seed0: FAILED at train (exit 1)' in line for line in lines)
     # An interrupted training resumes from its checkpoint the next time.
-    Path(suite.runs[0].work_dir, 'last_checkpoint').write_text('iter_1.pth')
+    checkpoint = Path(suite.runs[0].work_dir, 'iter_1.pth')
+    checkpoint.write_bytes(b'weights')
+    Path(suite.runs[0].work_dir, 'last_checkpoint').write_text(str(checkpoint))
     retry = FakeExecutor()
     run_suite(suite, execute=retry, echo=lines.append)
     assert [c[1] for c in retry.calls] == ['train.py', 'test.py', 'speed']

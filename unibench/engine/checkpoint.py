@@ -10,6 +10,8 @@ would let a checkpoint reach any attribute. Those functions live in a class-leve
 filled again when the code is imported, so the buffers are saved without them.
 """
 import _codecs
+import os.path as osp
+from typing import Optional
 
 import numpy as np
 import torch
@@ -32,3 +34,14 @@ def _history_buffer_state(self: HistoryBuffer) -> dict:
     state = dict(self.__dict__)
     state.pop('statistics_methods', None)
     return state
+
+
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint named in ``<work_dir>/last_checkpoint`` (mmengine's pointer to its latest
+    save), or ``None`` when there is no pointer or the file it names is gone."""
+    path = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        checkpoint = f.read().strip()
+    return checkpoint if checkpoint and osp.isfile(checkpoint) else None

@@ -16,6 +16,7 @@ from mmengine.config import Config
 from mmengine.runner.checkpoint import weights_to_cpu
 
 from unibench.datasets.convert import atomic_write, atomic_write_bytes
+from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.hooks import read_record, update_record
 
 COMPOSED_CHECKPOINT = 'composed.pth'
@@ -118,12 +119,3 @@ def combined_identity(records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     backbones = list(dict.fromkeys(str(i.get('backbone')) for i in identities))
     return dict(tasks_trained=tasks or None, backbone=' + '.join(backbones))
 
-
-def last_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint named in ``<work_dir>/last_checkpoint``, if it exists."""
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        checkpoint = f.read().strip()
-    return checkpoint if checkpoint and osp.isfile(checkpoint) else None

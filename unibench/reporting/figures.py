@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from unibench.reporting.compose import last_checkpoint  # noqa: E402
+from unibench.engine.checkpoint import last_checkpoint  # noqa: E402
 from unibench.reporting.tables import TASK_METRICS, answering_run  # noqa: E402
 
 COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper

@@ -35,6 +35,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.reporting.compose import dependency_options
@@ -220,7 +221,7 @@ def step_command(spec: RunSpec, step: str, *, checkpoint: Optional[str] = None,
         return [python, osp.join(tools, 'benchmark.py'), 'compose', spec.config, '--work-dir',
                 spec.work_dir, '--depends', *spec.dependency_dirs.values(), *options]
     if step == 'train':
-        resume = ['--resume'] if checkpoint_of(spec.work_dir) else []
+        resume = ['--resume'] if last_checkpoint(spec.work_dir) else []
         return [python, osp.join(tools, 'train.py'), spec.config, '--work-dir', spec.work_dir,
                 *resume, *options]
     if checkpoint is None:
@@ -290,7 +291,7 @@ def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
         log = osp.join(spec.work_dir, 'logs', step.replace(':', '-') + '.log')
         result['ran'].append(step)
         try:
-            argv = step_command(spec, step, checkpoint=checkpoint_of(spec.work_dir),
+            argv = step_command(spec, step, checkpoint=last_checkpoint(spec.work_dir),
                                 speed=suite.speed)
         except FileNotFoundError as err:
             result['failed'] = step
@@ -385,11 +386,3 @@ class _progress:
         if self.bar is not None:
             self.bar.stop()
 
-
-def checkpoint_of(work_dir: str) -> Optional[str]:
-    """The last checkpoint of a work dir (mmengine's ``last_checkpoint`` file)."""
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return f.read().strip() or None
