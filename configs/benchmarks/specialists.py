@@ -18,7 +18,7 @@ suite_name = 'specialists'
 work_root = 'work_dirs/benchmarks/specialists'
 report_dir = 'reports/specialists'
 seeds = [0]
-max_iters = 1000
+max_iters = 300
 
 # --cfg-options of every trained run (tools/train.py, tools/test.py and the speed run).
 options = {

@@ -3,6 +3,7 @@
 # labels, the top SmoothGrad decile = the crop's class and the rest background. Loss: weighted
 # cross-entropy, 1 for the object classes and 0.1 for background (PaddleSeg stdc1_seg_pssl.yml),
 # which balances the ~1:9 area ratio of the top decile to the rest.
+# A variant of the shapes PSPNet leaf (its model, other data), so one level deeper than leaves.
 _base_ = ['../pspnet/pspnet_r18-d8_1xb8-3k_shapes.py']
 num_classes = _base_.num_things_classes + 1  # the thing classes (shapes labels 0-6) + background
 class_weight = [1.0] * _base_.num_things_classes + [0.1]

@@ -3,32 +3,11 @@
 # backbone the mmseg specialists share (the GSCNN paper also reports ResNet-50/101 trunks). Shape
 # stream, ASPP fusion and the dual-task loss follow the release (unibench GSCNNHead, GSCNNLoss);
 # head input channels are read from the backbone. Class counts come from the leaf.
-norm_cfg = dict(type='BN', requires_grad=True)  # the release: SyncBN (leaves set sync_bn)
+_base_ = ['./semantic_r50-d8.py']  # backbone and preprocessor (the release's mean / std)
+norm_cfg = _base_.norm_cfg  # the release: SyncBN (leaves set sync_bn)
 
 model = dict(
     type='GSCNN',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],  # ImageNet, RGB (the release's mean / std)
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=32,
-        pad_mask=True,  # rasterised semantic targets: padding is void
-        mask_pad_value=0,
-        pad_seg=True,
-        seg_pad_value=255),
-    backbone=dict(
-        type='mmseg.ResNetV1c',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        style='pytorch',
-        contract_dilation=True,
-        init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/r50_v1c.pth')
     head=dict(
         type='GSCNNHead',
         channels=256,  # ASPP reduction_dim

@@ -1,54 +1,19 @@
 # PSPNet R50-D8 (Zhao et al., "Pyramid Scene Parsing Network", CVPR 2017) as mmseg's
-# configs/_base_/models/pspnet_r50-d8.py: ResNetV1c-50 dilated to output stride 8, pyramid
-# pooling (bins 1, 2, 3, 6) on stage 4, FCN auxiliary head (weight 0.4, training only) on stage 3.
-# unibench bridge (SemanticSegmentor): mmdet's preprocessor and data samples; head input channels
-# are read from the backbone. Class counts come from the leaf. mmseg uses SyncBN: multi-GPU leaves
-# set `sync_bn = 'torch'` (mmengine converts every BN), so the norm is stated once here.
-norm_cfg = dict(type='BN', requires_grad=True)
+# configs/_base_/models/pspnet_r50-d8.py: the shared dilated ResNetV1c-50 and FCN auxiliary head
+# (semantic_r50-d8.py), pyramid pooling (bins 1, 2, 3, 6) on stage 4. Head input channels are
+# read from the backbone (unibench SemanticSegmentor bridge).
+_base_ = ['./semantic_r50-d8.py']
 
 model = dict(
     type='SemanticSegmentor',
     family='pspnet',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],  # ImageNet, RGB
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=32,
-        pad_mask=True,  # rasterised semantic targets: padding is void
-        mask_pad_value=0,
-        pad_seg=True,
-        seg_pad_value=255),
-    backbone=dict(
-        type='mmseg.ResNetV1c',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        style='pytorch',
-        contract_dilation=True,
-        init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/r50_v1c.pth')
     decode_head=dict(
         type='mmseg.PSPHead',
         in_index=3,
         channels=512,
         pool_scales=(1, 2, 3, 6),
         dropout_ratio=0.1,
-        norm_cfg=norm_cfg,
+        norm_cfg=_base_.norm_cfg,
         align_corners=False,
         loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    auxiliary_head=dict(
-        type='mmseg.FCNHead',
-        in_index=2,
-        channels=256,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=0.1,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    auxiliary_head=_base_.auxiliary_head)
