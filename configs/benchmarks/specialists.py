@@ -9,11 +9,12 @@
 # combination trains nothing: its `compose` step takes the PSPNet and PANet runs of the same seed
 # (their dumped configs and last checkpoints); its cost is the sum of theirs, 2 trained models.
 #
-# Budget, 2 idle CPU cores: a training step at batch 8 takes ~0.5-0.6 s for Mask2Former (the demo,
-# measured) and about as long for PANet (timed side by side with it on a loaded machine); 1000
-# iterations (8000 images, a third of the configs' 3k schedule, the poly decay shortened to end
-# with it) are ~10 min per model. Seven trained models plus the tests, the speed runs and the
-# figures: an estimated 1.5-2 hours.
+# Budget: 300 iterations per trained model (2400 images, a tenth of the configs' 3k schedule, the
+# poly decay shortened to end with it), the same for every model. Measured on 2 CPU cores: the
+# whole suite (7 trainings, the combination, tests, speed runs) took 1 h 44 min, plus ~5 min of
+# figures; steps of 1.1-3.7 s at batch 8 (FastFCN fastest, Gated-SCNN slowest). At this budget
+# every model is early in learning its from-scratch features: the table ranks cost and early
+# learning speed, not converged accuracy (README, "Specialists results").
 suite_name = 'specialists'
 work_root = 'work_dirs/benchmarks/specialists'
 report_dir = 'reports/specialists'
