@@ -1,6 +1,6 @@
 """Config handling shared by ``tools/train.py``, ``tools/test.py`` and ``tools/benchmark.py``."""
 import os.path as osp
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -25,7 +25,8 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if options:
-        check_option_keys(cfg, options)
+        for slot in check_option_keys(cfg, options):
+            _open_slot(cfg, slot)
         cfg.merge_from_dict(options)
     cfg.launcher = launcher
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
@@ -41,12 +42,23 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
     return cfg
 
 
-def check_option_keys(cfg: Config, options: Dict[str, Any]) -> None:
-    """Raises ``KeyError`` naming the first ``--cfg-options`` key the config does not have."""
+def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
+    """Raises ``KeyError`` naming the first ``--cfg-options`` key the config does not have.
+
+    A key whose value is ``None`` is an empty slot the config declares (``init_cfg=None``), so
+    keys below it are accepted: ``model.backbone.init_cfg.checkpoint=/local/r18.pth``.
+
+    Returns:
+        The dotted paths of the empty slots that the options fill.
+    """
+    slots = []
     for key in options:
         node: Any = cfg.to_dict()
-        walked = []
+        walked: List[str] = []
         for part in key.split('.'):
+            if node is None and walked:
+                slots.append('.'.join(walked))
+                break
             if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
             elif isinstance(node, dict) and part in node:
@@ -57,6 +69,20 @@ def check_option_keys(cfg: Config, options: Dict[str, Any]) -> None:
                 raise KeyError(f'unknown config key {key!r}: {part!r} is not in {where} '
                                f'(keys there: {near})')
             walked.append(part)
+    return sorted(set(slots))
+
+
+def _open_slot(cfg: Config, path: str) -> None:
+    """Replaces the ``None`` at ``path`` by an empty dict, so that mmengine merges keys into it
+    (it refuses to merge a dict into ``None``)."""
+    *parents, last = path.split('.')
+    node: Any = cfg
+    for part in parents:
+        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
+    if isinstance(node, (list, tuple)):
+        node[int(last)] = ConfigDict()
+    else:
+        node[last] = ConfigDict()
 
 
 def set_test_tasks(cfg: Config, task: str) -> Sequence[str]:
