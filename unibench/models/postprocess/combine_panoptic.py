@@ -63,6 +63,8 @@ def combine_semantic_and_instances(sem_seg: Tensor, masks: Tensor, labels: Tenso
         if area == 0 or int((mask & claimed).sum()) / area > overlap_thr:
             continue
         mask = mask & ~claimed
+        if not mask.any():  # nothing left to claim (overlap_thr >= 1): no empty segment id
+            continue
         kept += 1
         panoptic[mask] = int(labels[idx]) + kept * INSTANCE_OFFSET
         claimed |= mask

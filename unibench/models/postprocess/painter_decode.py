@@ -26,11 +26,12 @@ Paintings are in 0-255 RGB.
 from typing import Tuple
 
 import torch
-from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.models.layers import mask_matrix_nms
 from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
+
+from unibench.models.postprocess.combine_panoptic import combine_semantic_and_instances
 
 _COLOR_CHUNK = 256  # location colours compared at once (memory: chunk x H x W floats)
 
@@ -99,7 +100,8 @@ def decode_instances(painting: Tensor, location_palette: Tensor, sem_dist: Tenso
 def merge_panoptic(sem_seg: Tensor, instances: InstanceData, *, num_things_classes: int,
                    num_classes: int, score_thr: float = 0.0, overlap_thr: float = 0.5,
                    stuff_min_area: int = 64) -> PixelData:
-    """Panoptic map from an instance and a semantic prediction of one image.
+    """Panoptic map from an instance and a semantic prediction of one image: the standard
+    heuristic, :func:`~unibench.models.postprocess.combine_panoptic.combine_semantic_and_instances`.
 
     Args:
         sem_seg: ``(H, W)`` class map.
@@ -114,25 +116,8 @@ def merge_panoptic(sem_seg: Tensor, instances: InstanceData, *, num_things_class
     Returns:
         ``PixelData(sem_seg=(1, H, W) int32)``, ids ``label + instance_id * INSTANCE_OFFSET``.
     """
-    pan = torch.full(sem_seg.shape, num_classes, dtype=torch.int32, device=sem_seg.device)
-    taken = torch.zeros(sem_seg.shape, dtype=torch.bool, device=sem_seg.device)
-    instance_id = 1
-    for k in instances.scores.argsort(descending=True).tolist():
-        if instances.scores[k] < score_thr:
-            break
-        mask = instances.masks[k]
-        area = int(mask.sum())
-        free = mask & ~taken
-        if area == 0 or int((mask & taken).sum()) / area > overlap_thr or not free.any():
-            continue
-        pan[free] = int(instances.labels[k]) + instance_id * INSTANCE_OFFSET
-        taken |= free
-        instance_id += 1
-    for label in sem_seg.unique().tolist():
-        if label < num_things_classes or label >= num_classes:
-            continue
-        region = (sem_seg == label) & ~taken
-        if int(region.sum()) >= stuff_min_area:
-            pan[region] = label
-            taken |= region
+    pan = combine_semantic_and_instances(
+        sem_seg, instances.masks, instances.labels, instances.scores,
+        num_things_classes=num_things_classes, num_classes=num_classes, score_thr=score_thr,
+        overlap_thr=overlap_thr, stuff_area=stuff_min_area)
     return PixelData(sem_seg=pan[None])
