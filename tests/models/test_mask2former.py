@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from unibench.registry import DATASETS, MODELS
 from unibench.testing import (assert_every_parameter_has_a_gradient, assert_prediction_format,
@@ -48,8 +47,7 @@ def test_predictions_follow_the_task(task, field, tiny_shapes, tmp_path):
     cfg = tiny_config(str(M2F['panoptic']), data_root=tiny_shapes, work_dir=tmp_path)
     cfg.model.train_cfg = None
     model = MODELS.build(cfg.model).eval()
-    loader = Runner.build_dataloader(cfg.val_dataloader, seed=0)
-    batch = next(iter(loader))
+    batch = first_batch(cfg, 'val')
     for sample in batch['data_samples']:
         sample.set_metainfo(dict(task=task))
     with torch.no_grad():

@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from unibench.models.backbones.painter_vit import PainterViT
 from unibench.models.losses.painter_loss import MaskedSmoothL1Loss
@@ -208,7 +207,7 @@ def test_feature_ensemble_in_paint_matches_single_prompt(shapes_cfg):
 def test_predictions_follow_the_task_and_record_the_prompts(task, field, ensemble, shapes_cfg):
     shapes_cfg.model.train_cfg = None
     model = build(shapes_cfg, num_prompts=4, ensemble=ensemble, prompt_seed=3).eval()
-    batch = next(iter(Runner.build_dataloader(shapes_cfg.val_dataloader, seed=0)))
+    batch = first_batch(shapes_cfg, 'val')
     for sample in batch['data_samples']:
         sample.set_metainfo(dict(task=task))
     with torch.no_grad():

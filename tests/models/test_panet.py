@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmengine.config import Config
-from mmengine.runner import Runner
 from torch import nn
 
 from unibench.models.layers.level_fusion import LevelMaxFusion
@@ -151,7 +150,7 @@ def test_shapes_model_predicts_instances_only(tiny_shapes, tmp_path):
     cfg.model.train_cfg = None
     model = MODELS.build(cfg.model).eval()
     assert list(cfg.test_evaluator.metrics) == ['instance']
-    batch = next(iter(Runner.build_dataloader(cfg.val_dataloader, seed=0)))
+    batch = first_batch(cfg, 'val')
     for sample in batch['data_samples']:
         sample.set_metainfo(dict(task='instance'))
     with torch.no_grad():

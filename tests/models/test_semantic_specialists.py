@@ -11,7 +11,6 @@ import torch
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
-from mmengine.runner import Runner
 from mmengine.structures import InstanceData, PixelData
 
 from unibench.datasets import ShapesPanopticDataset
@@ -110,7 +109,7 @@ def test_predictions_are_written_like_the_universal_models(path, tiny_shapes, tm
     cfg = tiny_config(str(path), data_root=tiny_shapes, work_dir=tmp_path)
     cfg.model.train_cfg = None
     model = MODELS.build(cfg.model).eval()
-    batch = next(iter(Runner.build_dataloader(cfg.val_dataloader, seed=0)))
+    batch = first_batch(cfg, 'val')
     for sample in batch['data_samples']:
         sample.set_metainfo(dict(task='semantic'))
     with torch.no_grad():

@@ -5,12 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from unibench.engine.hooks.cost import count_flops
 from unibench.models.postprocess.combine_panoptic import combine_semantic_and_instances
 from unibench.registry import MODELS
-from unibench.testing import tiny_config
+from unibench.testing import first_batch, tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
 SEMANTIC = REPO / 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-semantic.py'
@@ -45,7 +44,7 @@ def build_pair(children: dict, **kwargs):
 
 def val_batch(children: dict, task: str) -> dict:
     cfg = Config.fromfile(children['instance']['config'])
-    batch = next(iter(Runner.build_dataloader(cfg.val_dataloader, seed=0)))
+    batch = first_batch(cfg, 'val')
     for sample in batch['data_samples']:
         sample.set_metainfo(dict(task=task))
     return batch
