@@ -3,6 +3,7 @@ the prediction format each task's evaluator reads."""
 from typing import Dict, List
 
 import torch
+from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmengine.config import Config
 from mmengine.runner import Runner, set_random_seed
 from torch import Tensor, nn
@@ -50,7 +51,7 @@ def assert_prediction_format(sample, task: str, *, num_classes: int,
     * semantic: ``pred_sem_seg.sem_seg`` ``(1, H, W)`` int64 labels in ``[0, num_classes)``;
     * instance: ``pred_instances`` with bool masks ``(N, H, W)``, thing labels, one box and score
       per mask, ``N <= max_instances``;
-    * panoptic: ``pred_panoptic_seg.sem_seg`` ``(1, H, W)`` ids ``label + k * 1000`` with
+    * panoptic: ``pred_panoptic_seg.sem_seg`` ``(1, H, W)`` ids ``label + k * INSTANCE_OFFSET`` with
       ``label <= num_classes`` (``num_classes`` is void).
 
     ``(H, W)`` is the sample's ``ori_shape``.
@@ -66,7 +67,7 @@ def assert_prediction_format(sample, task: str, *, num_classes: int,
     elif task == 'panoptic':
         pan = sample.pred_panoptic_seg.sem_seg
         assert pan.shape == (1, h, w), pan.shape
-        assert int((pan % 1000).max()) <= num_classes
+        assert int((pan % INSTANCE_OFFSET).max()) <= num_classes
     else:
         inst = sample.pred_instances
         assert inst.masks.shape[1:] == (h, w) and inst.masks.dtype == torch.bool
