@@ -2,6 +2,8 @@
 # with a ResNet-18 trained from scratch (BN trainable), width 128 instead of 256, fewer queries,
 # encoder and decoder layers, and a point count matched to 128 x 128 crops. Widths are nested
 # in mmdet's head config, hence the repeated `embed_dims` below.
+# Measured (docs/cpu_budget.md): the panoptic leaf's full 3k schedule, 43 min on 2 CPU cores,
+# reaches PQ 6.5 (all stuff), AP 7.9, mIoU 21.6; five minutes (~350 iterations) give PQ 0.
 _base_ = ['./mask2former_r50.py']
 embed_dims = 128
 num_heads = 4  # head width 32, as in the paper (256 / 8)
