@@ -7,9 +7,7 @@ _base_ = [
 num_things = _base_.num_things_classes
 
 model = dict(
-    panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=0,
-                       loss_cls=dict(class_weight=[1.0] * num_things + [0.1])),
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=0))
+    panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=0))
 train_dataloader = dict(dataset=dict(tasks=('instance', )))
 val_cfg = dict(tasks=['instance'])
 test_cfg = dict(tasks=['instance'])

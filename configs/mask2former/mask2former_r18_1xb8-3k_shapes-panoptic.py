@@ -8,7 +8,5 @@ num_stuff = _base_.num_stuff_classes
 
 model = dict(
     panoptic_head=dict(
-        num_things_classes=num_things, num_stuff_classes=num_stuff,
-        loss_cls=dict(class_weight=[1.0] * (num_things + num_stuff) + [0.1])),  # no-object 0.1
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff))
+        num_things_classes=num_things, num_stuff_classes=num_stuff))
 train_dataloader = dict(dataset=dict(tasks=('panoptic', )))

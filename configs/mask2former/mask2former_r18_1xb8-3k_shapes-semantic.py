@@ -7,9 +7,7 @@ _base_ = [
 num_classes = _base_.num_things_classes + _base_.num_stuff_classes
 
 model = dict(
-    panoptic_head=dict(num_things_classes=0, num_stuff_classes=num_classes,
-                       loss_cls=dict(class_weight=[1.0] * num_classes + [0.1])),
-    panoptic_fusion_head=dict(num_things_classes=0, num_stuff_classes=num_classes))
+    panoptic_head=dict(num_things_classes=0, num_stuff_classes=num_classes))
 train_dataloader = dict(dataset=dict(tasks=('semantic', )))
 val_cfg = dict(tasks=['semantic'])
 test_cfg = dict(tasks=['semantic'])

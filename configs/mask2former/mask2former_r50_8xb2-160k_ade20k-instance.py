@@ -12,9 +12,7 @@ max_iters = 160000  # SOLVER.MAX_ITER, poly (power 0.9)
 
 model = dict(
     panoptic_head=dict(
-        num_things_classes=num_things, num_stuff_classes=num_stuff,
-        loss_cls=dict(class_weight=[1.0] * (num_things + num_stuff) + [0.1])),  # NO_OBJECT_WEIGHT
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff))
+        num_things_classes=num_things, num_stuff_classes=num_stuff))
 # Crop 640 (INPUT.CROP.SIZE; short side 0.5-2.0 x 640, long side <= 2560; MIN_SIZE_TEST 640):
 # the dataset base's size-dependent steps, rebuilt (the base has OneFormer R50's crop, 512).
 image_size = (640, 640)

@@ -11,9 +11,7 @@ max_iters = 160000  # SOLVER.MAX_ITER, poly (power 0.9)
 
 model = dict(
     panoptic_head=dict(
-        num_things_classes=num_things, num_stuff_classes=num_stuff,
-        loss_cls=dict(class_weight=[1.0] * (num_things + num_stuff) + [0.1])),  # NO_OBJECT_WEIGHT
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff))
+        num_things_classes=num_things, num_stuff_classes=num_stuff))
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
 # TEST.SEMANTIC_ON only: the task loops evaluate mIoU alone.
 val_cfg = dict(tasks=['semantic'])

@@ -12,9 +12,7 @@ max_iters = 368750  # SOLVER.MAX_ITER (50 epochs)
 
 model = dict(
     panoptic_head=dict(
-        num_things_classes=num_things, num_stuff_classes=num_stuff,
-        loss_cls=dict(class_weight=[1.0] * (num_things + num_stuff) + [0.1])),  # NO_OBJECT_WEIGHT
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff))
+        num_things_classes=num_things, num_stuff_classes=num_stuff))
 # DATALOADER.FILTER_EMPTY_ANNOTATIONS: images without a (non-crowd) thing are skipped.
 train_dataloader = dict(  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
     batch_size=2,

@@ -13,9 +13,7 @@ model = dict(
     backbone=dict(norm_cfg=dict(type='SyncBN', requires_grad=True),  # RESNETS.NORM "SyncBN"
                   norm_eval=False),
     panoptic_head=dict(
-        num_things_classes=num_things, num_stuff_classes=num_stuff,
-        loss_cls=dict(class_weight=[1.0] * (num_things + num_stuff) + [0.1])),  # NO_OBJECT_WEIGHT
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff))
+        num_things_classes=num_things, num_stuff_classes=num_stuff))
 train_dataloader = dict(  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
     batch_size=2, dataset=dict(tasks=('panoptic', )))
 no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (the decoder's nn.Embedding weights)

@@ -23,7 +23,6 @@ model = dict(
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
     text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.5,  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K)
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE 250
 # Crop 640 (INPUT.CROP.SIZE; short side 0.5-2.0 x 640, long side <= 2560; MIN_SIZE_TEST 640):

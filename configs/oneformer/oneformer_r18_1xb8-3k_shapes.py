@@ -9,5 +9,4 @@ num_stuff = _base_.num_stuff_classes
 
 model = dict(
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
-    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: the dataset's METAINFO
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff))
+    text_mapper=dict(dataset_type=_base_.dataset_type))  # class names: the dataset's METAINFO

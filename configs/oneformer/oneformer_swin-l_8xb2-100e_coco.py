@@ -32,7 +32,6 @@ model = dict(
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
                        num_queries=num_queries),
     text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
-    panoptic_fusion_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     test_cfg=dict(object_mask_thr=0.8,  # MODEL.TEST.OBJECT_MASK_THRESHOLD
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16

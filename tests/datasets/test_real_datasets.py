@@ -463,9 +463,7 @@ def test_paper_config_builds(path: str) -> None:
     if cfg.dataset_type != 'ShapesPanopticDataset' and 'semantic' not in Path(path).name:
         # Panoptic / instance models use the dataset's thing count (things first).
         assert head.num_things_classes == cfg.num_things_classes
-    loss_cls = head.get('loss_cls') or {}
-    if 'class_weight' in loss_cls:  # Mask2Former: no-object weight 0.1 last
-        assert loss_cls.class_weight == [1.0] * model.num_classes + [0.1]
+    assert head.criterion.no_object_weight == 0.1  # NO_OBJECT_WEIGHT, both families
     if 'text_mapper' in cfg.model and cfg.model.text_mapper.get('dataset_type'):
         assert cfg.model.text_mapper.dataset_type == cfg.dataset_type
 

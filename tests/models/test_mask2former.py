@@ -1,4 +1,4 @@
-"""Mask2Former (mmdet's, via unibench) for each task on the shapes configs."""
+"""Mask2Former (the shared decoder and criterion) for each task on the shapes configs."""
 from pathlib import Path
 
 import pytest
@@ -81,3 +81,4 @@ def test_head_channels_come_from_the_backbone(tiny_shapes, tmp_path):
     model = MODELS.build(cfg.model)
     convs = model.panoptic_head.pixel_decoder.input_convs
     assert [c.conv.in_channels for c in convs] == [2048, 1024, 512]
+

@@ -50,7 +50,7 @@ def tiny_cfg(train: bool = True) -> ConfigDict:
                     ffn_cfg=ffn)),
                 positional_encoding=dict(num_feats=EMBED // 2, normalize=True)),
             query_init=dict(num_layers=2, return_intermediate=False, layer_cfg=layer),
-            transformer_decoder=dict(num_layers=2, return_intermediate=True, layer_cfg=layer),
+            transformer_decoder=dict(num_layers=2, layer_cfg=layer),
             criterion=dict(
                 type='SetCriterion',
                 assigner=dict(type='HungarianAssigner', match_costs=[

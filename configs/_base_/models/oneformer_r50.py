@@ -70,13 +70,11 @@ model = dict(
                              ffn_drop=dropout, act_cfg=dict(type='ReLU', inplace=True)))),
         transformer_decoder=dict(
             num_layers=9,  # ONE_FORMER.DEC_LAYERS 10 = 9 layers + the initial-query prediction
-            return_intermediate=True,
             layer_cfg=dict(
                 self_attn_cfg=decoder_attn,
                 cross_attn_cfg=decoder_attn,
                 ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=ffn_dims, num_fcs=2,
-                             ffn_drop=0.0, act_cfg=dict(type='ReLU', inplace=True))),
-            init_cfg=None),
+                             ffn_drop=0.0, act_cfg=dict(type='ReLU', inplace=True)))),
         criterion=dict(
             type='SetCriterion',  # num_classes comes from the head
             assigner=dict(

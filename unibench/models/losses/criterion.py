@@ -11,6 +11,7 @@ from mmdet.utils import reduce_mean
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
+from unibench.models.losses.matching import batched_cost, hungarian
 from unibench.registry import MODELS, TASK_UTILS
 
 
@@ -80,89 +81,143 @@ class SetCriterion(nn.Module):
         """
         targets = [_target_masks(gt, meta, cls_scores[0].device)
                    for gt, meta in zip(batch_gt_instances, batch_img_metas, strict=True)]
+        cls = torch.stack(list(cls_scores))  # (L, B, Q, K + 1)
+        matches = self.match(cls.detach(), [m.detach() for m in mask_preds], targets)
+        pairs = _flatten_matches(matches, [len(labels) for labels, _ in targets], cls.device)
+        # The official normaliser: all target masks of the global batch (no host sync here).
         num_masks = sum(len(labels) for labels, _ in targets)
-        num_masks = max(reduce_mean(cls_scores[0].new_tensor(float(num_masks))).item(), 1.0)
+        num_masks = reduce_mean(cls.new_tensor(float(num_masks))).clamp(min=1.0)
+        loss_cls = self.class_losses(cls, pairs, targets)
+        loss_mask, loss_dice = self.mask_losses(mask_preds, pairs, targets, num_masks)
         losses = {}
         last = len(cls_scores) - 1
-        for i, (cls_score, mask_pred) in enumerate(zip(cls_scores, mask_preds, strict=True)):
+        for i in range(len(cls_scores)):
             prefix = '' if i == last else f'd{i}.'
-            loss_cls, loss_mask, loss_dice = self.loss_single(cls_score, mask_pred, targets,
-                                                              num_masks)
-            losses.update({f'{prefix}loss_cls': loss_cls, f'{prefix}loss_mask': loss_mask,
-                           f'{prefix}loss_dice': loss_dice})
+            losses.update({f'{prefix}loss_cls': loss_cls[i], f'{prefix}loss_mask': loss_mask[i],
+                           f'{prefix}loss_dice': loss_dice[i]})
         if self.loss_contrastive is not None and text_queries is not None:
             losses['loss_contrastive'] = self.loss_contrastive(image_queries, text_queries)
         return losses
 
-    def loss_single(self, cls_score: Tensor, mask_pred: Tensor,
-                    targets: List[Tuple[Tensor, Tensor]],
-                    num_masks: float) -> Tuple[Tensor, Tensor, Tensor]:
-        """Matches one output to the targets and scores it.
+    @torch.no_grad()
+    def match(self, cls: Tensor, mask_preds: Sequence[Tensor],
+              targets: List[Tuple[Tensor, Tensor]]) -> List[List[Tuple[Tensor, Tensor]]]:
+        """Hungarian matching of every output and image (official matcher, batched).
+
+        Each output and image draws its own ``num_points`` uniform points, shared by its
+        predictions and targets; the costs are the assigner's match costs.
 
         Args:
-            cls_score: ``(B, Q, K + 1)`` logits.
-            mask_pred: ``(B, Q, h, w)`` logits.
-            targets: Per image, ``labels (M,)`` int64 and ``masks (M, H, W)`` bool.
-            num_masks: Global target count (normaliser).
+            cls: ``(L, B, Q, K + 1)`` logits.
+            mask_preds: ``L`` tensors ``(B, Q, h, w)`` of logits.
+            targets: Per image, ``labels (M,)`` and bool ``masks (M, H, W)``.
 
         Returns:
-            Weighted ``loss_cls``, ``loss_mask`` and ``loss_dice``.
+            Per output, per image: matched query indices (ascending) and target indices.
         """
-        labels = cls_score.new_full(cls_score.shape[:2], self.num_classes, dtype=torch.long)
-        src_preds, tgt_masks = [], []
-        for b, (gt_labels, gt_masks) in enumerate(targets):
-            query_idx, gt_idx = self.match(cls_score[b], mask_pred[b], gt_labels, gt_masks)
-            labels[b, query_idx] = gt_labels[gt_idx]
-            src_preds.append(mask_pred[b, query_idx])
-            tgt_masks.append(gt_masks[gt_idx])
+        num_layers, batch, num_queries = cls.shape[:3]
+        counts = [len(labels) for labels, _ in targets]
+        m_max = max(counts)
+        if m_max == 0:
+            return hungarian(cls.new_zeros(num_layers, batch, num_queries, 0), counts)
+        coords = torch.rand((num_layers, batch, self.num_points, 2), device=cls.device)
+        pred_points = torch.stack([
+            point_sample(masks.float(), coords[i], align_corners=False)
+            for i, masks in enumerate(mask_preds)])  # (L, B, Q, P)
+        gt_points = pred_points.new_zeros(num_layers, batch, m_max, self.num_points)
+        gt_labels = torch.zeros((batch, m_max), dtype=torch.long, device=cls.device)
+        for b, (labels, masks) in enumerate(targets):
+            if len(labels):  # all outputs' points of this image in one call
+                points = point_sample(masks[None].float(), coords[:, b].reshape(1, -1, 2),
+                                      align_corners=False)[0]
+                gt_points[:, b, :len(labels)] = points.view(
+                    len(labels), num_layers, -1).transpose(0, 1)
+                gt_labels[b, :len(labels)] = labels
+        cost = sum(batched_cost(c, cls.float(), gt_labels, pred_points, gt_points)
+                   for c in self.assigner.match_costs)
+        return hungarian(cost, counts)
 
-        weight = self.class_weight.to(cls_score.device)[labels.flatten()]
-        loss_cls = self.loss_cls(cls_score.flatten(0, 1), labels.flatten(), weight,
-                                 avg_factor=weight.sum())
-        src_masks = torch.cat(src_preds)[:, None]  # (M_total, 1, h, w)
-        if len(src_masks) == 0:  # no target in the batch: keep the graph, zero mask loss
-            zero = mask_pred.sum() * 0
-            return loss_cls, zero, zero
-        tgt = torch.cat(tgt_masks)[:, None].float()
+    def class_losses(self, cls: Tensor, pairs: Dict[str, Tensor],
+                     targets: List[Tuple[Tensor, Tensor]]) -> Tensor:
+        """``(L,)`` weighted CE of each output; unmatched queries are "no object".
+
+        Args:
+            cls: ``(L, B, Q, K + 1)`` logits.
+            pairs: Matched pairs (:func:`_flatten_matches`).
+            targets: Per image, ``labels`` and ``masks``.
+        """
+        labels = torch.full(cls.shape[:3], self.num_classes, dtype=torch.long, device=cls.device)
+        if len(pairs['layer']):
+            gt_labels = torch.cat([labels_b for labels_b, _ in targets])
+            labels[pairs['layer'], pairs['image'], pairs['query']] = gt_labels[pairs['gt']]
+        weight = self.class_weight.to(cls.device)[labels]
+        loss = self.loss_cls(cls.flatten(0, 2), labels.flatten(), weight.flatten(),
+                             reduction_override='none')
+        return loss.view(len(cls), -1).sum(-1) / weight.view(len(cls), -1).sum(-1)
+
+    def mask_losses(self, mask_preds: Sequence[Tensor], pairs: Dict[str, Tensor],
+                    targets: List[Tuple[Tensor, Tensor]],
+                    num_masks: Tensor) -> Tuple[Tensor, Tensor]:
+        """``(L,)`` point-sampled BCE and Dice of each output's matched masks.
+
+        The points are importance-sampled per matched prediction (``oversample_ratio``,
+        ``importance_sample_ratio``) for all outputs at once.
+
+        Args:
+            mask_preds: ``L`` tensors ``(B, Q, h, w)``.
+            pairs: Matched pairs, ordered by output, image and query.
+            targets: Per image, ``labels`` and bool ``masks (M, H, W)``.
+            num_masks: Global target count (normaliser).
+        """
+        num_layers = len(mask_preds)
+        if len(pairs['layer']) == 0:  # no target in the batch: keep the graph, zero mask loss
+            zero = torch.stack([m.sum() * 0 for m in mask_preds])
+            return zero, zero
+        per_layer = len(pairs['layer']) // num_layers  # every output matches the same count
+        src = torch.cat([mask_preds[i][pairs['image'][i * per_layer:(i + 1) * per_layer],
+                                       pairs['query'][i * per_layer:(i + 1) * per_layer]]
+                         for i in range(num_layers)])[:, None]  # (N, 1, h, w)
         with torch.no_grad():
             coords = get_uncertain_point_coords_with_randomness(
-                src_masks, None, self.num_points, self.oversample_ratio,
-                self.importance_sample_ratio)
-            point_targets = point_sample(tgt, coords, align_corners=False).squeeze(1)
-        point_logits = point_sample(src_masks, coords, align_corners=False).squeeze(1)
-        loss_dice = self.loss_dice(point_logits, point_targets, avg_factor=num_masks)
+                src, None, self.num_points, self.oversample_ratio, self.importance_sample_ratio)
+            point_targets = _sample_targets(targets, pairs, coords, num_layers)
+        point_logits = point_sample(src, coords, align_corners=False).squeeze(1)  # (N, P)
+        loss_dice = self.loss_dice(point_logits, point_targets, reduction_override='none')
         loss_mask = self.loss_mask(point_logits.flatten(), point_targets.flatten(),
-                                   avg_factor=num_masks * self.num_points)
-        return loss_cls, loss_mask, loss_dice
+                                   reduction_override='none')
+        loss_dice = loss_dice.view(num_layers, -1).sum(-1) / num_masks
+        loss_mask = loss_mask.view(num_layers, -1).sum(-1) / (num_masks * self.num_points)
+        return loss_mask, loss_dice
 
-    @torch.no_grad()
-    def match(self, cls_score: Tensor, mask_pred: Tensor, gt_labels: Tensor,
-              gt_masks: Tensor) -> Tuple[Tensor, Tensor]:
-        """Hungarian matching of one image on uniformly sampled points (official matcher).
 
-        Args:
-            cls_score: ``(Q, K + 1)`` logits.
-            mask_pred: ``(Q, h, w)`` logits.
-            gt_labels: ``(M,)`` labels.
-            gt_masks: ``(M, H, W)`` bool masks.
+def _flatten_matches(matches: List[List[Tuple[Tensor, Tensor]]], counts: List[int],
+                     device: torch.device) -> Dict[str, Tensor]:
+    """Matched pairs of all outputs as flat index tensors ``layer``, ``image``, ``query`` and
+    ``gt`` (index into the batch's concatenated targets), ordered by output, image, query."""
+    offsets = [sum(counts[:b]) for b in range(len(counts))]
+    layer, image, query, gt = [], [], [], []
+    for i, per_image in enumerate(matches):
+        for b, (rows, cols) in enumerate(per_image):
+            layer.append(torch.full_like(rows, i))
+            image.append(torch.full_like(rows, b))
+            query.append(rows)
+            gt.append(cols + offsets[b])
+    return {k: torch.cat(v).to(device) for k, v in
+            dict(layer=layer, image=image, query=query, gt=gt).items()}
 
-        Returns:
-            Matched query indices and their target indices, both ``(min(Q, M),)``.
-        """
-        if len(gt_labels) == 0:
-            empty = gt_labels.new_zeros((0, ), dtype=torch.long)
-            return empty, empty
-        coords = torch.rand((1, self.num_points, 2), device=cls_score.device)
-        pred_points = point_sample(mask_pred[:, None].float(),
-                                   coords.expand(len(mask_pred), -1, -1),
-                                   align_corners=False).squeeze(1)
-        gt_points = point_sample(gt_masks[:, None].float(), coords.expand(len(gt_masks), -1, -1),
-                                 align_corners=False).squeeze(1)
-        assign = self.assigner.assign(
-            pred_instances=InstanceData(scores=cls_score.float(), masks=pred_points),
-            gt_instances=InstanceData(labels=gt_labels, masks=gt_points))
-        query_idx = torch.nonzero(assign.gt_inds > 0, as_tuple=True)[0]
-        return query_idx, assign.gt_inds[query_idx] - 1
+
+def _sample_targets(targets: List[Tuple[Tensor, Tensor]], pairs: Dict[str, Tensor],
+                    coords: Tensor, num_layers: int) -> Tensor:
+    """``(N, P)`` target values at each pair's points, sampling each target mask once.
+
+    A target is matched at most once per output, so its points from all outputs are gathered
+    into one row of ``(M, L * P)`` coordinates (unused slots stay zero and are not read).
+    """
+    masks = torch.cat([m for _, m in targets])[:, None].float()  # (M, 1, H, W)
+    grouped = coords.new_zeros(len(masks), num_layers, *coords.shape[1:])
+    grouped[pairs['gt'], pairs['layer']] = coords
+    values = point_sample(masks, grouped.flatten(1, 2), align_corners=False)[:, 0]
+    return values.view(len(masks), num_layers, -1)[pairs['gt'], pairs['layer']]
 
 
 def _target_masks(gt: InstanceData, meta: dict, device: torch.device) -> Tuple[Tensor, Tensor]:

@@ -1,10 +1,11 @@
-"""Mask2Former: mmdet's implementation, registered under unibench with task-aware outputs.
+"""Mask2Former segmentor with task-aware outputs, on mmdet's ``MaskFormer`` detector.
 
 Cheng et al., "Masked-attention Mask Transformer for Universal Image Segmentation", CVPR 2022.
-The MSDeformAttn pixel decoder, masked-attention decoder, Hungarian assigner and point-sampled
-losses are mmdet's ``Mask2FormerHead`` as configured. This class adds what a benchmark needs:
-the backbone's channels and strides are read from the built backbone (configs never restate
-them), and predictions follow each sample's task, semantic included (mmdet refuses it).
+The head is unibench's :class:`~unibench.models.heads.Mask2FormerHead` (mmdet's MSDeformAttn
+pixel decoder and decoder layers, the masked-attention decoder and criterion that OneFormer
+shares). This class adds what a benchmark needs: the backbone's channels and strides are read
+from the built backbone and the class counts from the head (configs never restate them), and
+predictions follow each sample's task, semantic included (mmdet refuses it).
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -28,9 +29,10 @@ class Mask2Former(MaskFormer):
 
     Args:
         backbone: Backbone config; its output channels and strides are probed once.
-        panoptic_head: Head config (mmdet ``Mask2FormerHead`` or unibench ``OneFormerHead``);
+        panoptic_head: Head config (:class:`Mask2FormerHead` or :class:`OneFormerHead`);
             ``in_channels`` and ``strides`` are filled in from the backbone (or neck).
-        panoptic_fusion_head: Decoder of the outputs (``TaskFusionHead``).
+        panoptic_fusion_head: Decoder of the outputs (``TaskFusionHead``); its class counts
+            are the head's.
         neck: Optional neck between backbone and head.
         train_cfg: Assigner / point-sampling settings; ``None`` builds the inference model.
         test_cfg: Decoding thresholds (see ``TaskFusionHead``).
@@ -55,10 +57,12 @@ class Mask2Former(MaskFormer):
             ConfigDict(panoptic_head),
             default_args=dict(in_channels=channels, strides=strides, train_cfg=train_cfg,
                               test_cfg=test_cfg))
-        self.panoptic_fusion_head = MODELS.build(
-            ConfigDict(panoptic_fusion_head), default_args=dict(test_cfg=test_cfg))
         self.num_things_classes = self.panoptic_head.num_things_classes
         self.num_stuff_classes = self.panoptic_head.num_stuff_classes
+        self.panoptic_fusion_head = MODELS.build(
+            ConfigDict(panoptic_fusion_head), default_args=dict(
+                test_cfg=test_cfg, num_things_classes=self.num_things_classes,
+                num_stuff_classes=self.num_stuff_classes))
         self.num_classes = self.panoptic_head.num_classes
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
