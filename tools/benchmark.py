@@ -7,6 +7,7 @@
     all SUITE                   run, then report and figures
     speed CONFIG [CKPT]         inference ms/img per task (into <work-dir>/record.json if given)
     compose CONFIG --depends DIR... [--work-dir D]   a model of trained runs -> D/composed.pth
+    peers SUITE [--device] [--no-memory]   unibench beside mmdet / transformers -> docs/
 """
 import argparse
 import os.path as osp
@@ -31,6 +32,10 @@ def parse_args() -> argparse.Namespace:
     p = sub.add_parser('collect')
     p.add_argument('root', help='folder searched for record.json, or a suite file')
     p.add_argument('--out', help='CSV path (default: <report_dir>/records.csv or stdout)')
+    p = sub.add_parser('peers')
+    p.add_argument('suite', help='e.g. configs/benchmarks/peers.py')
+    p.add_argument('--device', help='cuda or cpu (default: cuda when available)')
+    p.add_argument('--no-memory', action='store_true', help='skip the peak-memory processes')
     compose, p = sub.add_parser('compose'), sub.add_parser('speed')
     for q in (compose, p):
         q.add_argument('config')
@@ -62,6 +67,11 @@ def publish(suite: reporting.Suite, out_dir: str, *, tables: bool, figures: bool
 
 def main() -> int:
     args = parse_args()
+    if args.command == 'peers':
+        from unibench.benchmark.peer_suite import run_and_report
+        print('wrote:', *run_and_report(args.suite, device=args.device,
+                                        memory=not args.no_memory))
+        return 0
     if args.command in ('speed', 'compose'):
         cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options)
         if args.command == 'compose':

@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 try:
-    from unibench.datasets.synthetic import MIN_SIZE, generate_shapes_dataset, write_preview
+    from unibench.datasets.synthetic import (MIN_SIZE, PRESETS, generate_shapes_dataset,
+                                             write_preview)
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from unibench.datasets.synthetic import MIN_SIZE, generate_shapes_dataset, write_preview
+    from unibench.datasets.synthetic import (MIN_SIZE, PRESETS, generate_shapes_dataset,
+                                             write_preview)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--val', type=int, default=200, help='validation images')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='dataset seed (>= 0)')
+    parser.add_argument('--preset', default='default', choices=sorted(PRESETS),
+                        help='what the images hold (default: %(default)s)')
     parser.add_argument('--workers', type=int, default=None,
                         help='processes (default: os.cpu_count())')
     parser.add_argument('--preview', metavar='PATH.png',
@@ -58,10 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.preview_only:
         result = generate_shapes_dataset(
             args.out, num_train=args.train, num_val=args.val, size=args.size, seed=args.seed,
-            workers=args.workers, progress=not args.no_progress)
+            preset=args.preset, workers=args.workers, progress=not args.no_progress)
         total = args.train + args.val
         seconds = result['seconds']
-        print(f'wrote {total} images ({args.train} train, {args.val} val, {args.size}px) to '
+        print(f'wrote {total} images ({args.train} train, {args.val} val, {args.size}px, '
+              f'preset {args.preset}) to '
               f'{args.out} in {seconds:.1f} s ({total / seconds:.1f} images/s)')
     if args.preview:
         has_val = (Path(args.out, 'annotations', 'panoptic_val.json').exists()

@@ -15,9 +15,6 @@ model = dict(
         num_things_classes=num_things, num_stuff_classes=num_stuff))
 train_dataloader = dict(  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
     batch_size=2, dataset=dict(tasks=('panoptic', )))
-no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (the decoder's nn.Embedding weights)
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
-    query_embed=no_decay, query_feat=no_decay, level_embed=no_decay)))
 # SOLVER.STEPS x0.1; WARMUP_ITERS 10 with WARMUP_FACTOR 1.0 is no warm-up at all.
 param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
                         milestones=[327778, 355092], gamma=0.1)]

@@ -18,8 +18,5 @@ train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
 # TEST.SEMANTIC_ON only: the task loops evaluate mIoU alone.
 val_cfg = dict(tasks=['semantic'])
 test_cfg = dict(tasks=['semantic'])
-no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (the decoder's nn.Embedding weights)
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
-    query_embed=no_decay, query_feat=no_decay, level_embed=no_decay)))
 param_scheduler = dict(end=max_iters)
 train_cfg = dict(max_iters=max_iters, val_interval=5000)  # TEST.EVAL_PERIOD

@@ -10,3 +10,6 @@ num_stuff = _base_.num_stuff_classes
 model = dict(
     panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff),
     text_mapper=dict(dataset_type=_base_.dataset_type))  # class names: the dataset's METAINFO
+# The official train_net.py never clips: its nan_to_num loop exhausts the parameter
+# iterator before clip_grad_norm_ (Mask2Former's does clip, at 0.01).
+optim_wrapper = dict(clip_grad=None)

@@ -19,9 +19,8 @@ model = dict(
     test_cfg=dict(object_mask_thr=0.5,  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K only)
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
-no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (nn.Embedding weights)
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
-    query_embed=no_decay, level_embed=no_decay, level_encoding=no_decay, prompt_ctx=no_decay,
-    token_embedding=no_decay)))
 param_scheduler = dict(end=max_iters)
 train_cfg = dict(max_iters=max_iters, val_interval=5000)  # TEST.EVAL_PERIOD
+# The official train_net.py never clips: its nan_to_num loop exhausts the parameter
+# iterator before clip_grad_norm_ (Mask2Former's does clip, at 0.01).
+optim_wrapper = dict(clip_grad=None)

@@ -35,14 +35,10 @@ model = dict(
     test_cfg=dict(object_mask_thr=0.8,  # MODEL.TEST.OBJECT_MASK_THRESHOLD
                   max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
-no_decay = dict(decay_mult=0.0)  # SOLVER.WEIGHT_DECAY_EMBED 0 (nn.Embedding weights)
-# The first matching key wins in mmengine, so backbone keys restate the backbone lr x0.1.
-backbone_no_decay = dict(lr_mult=0.1, decay_mult=0.0)  # d2: Swin bias tables undecayed
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
-    query_embed=no_decay, level_embed=no_decay, level_encoding=no_decay, prompt_ctx=no_decay,
-    token_embedding=no_decay, relative_position_bias_table=backbone_no_decay,
-    absolute_pos_embed=backbone_no_decay)))
 # SOLVER.STEPS x0.1; WARMUP_ITERS 10 with WARMUP_FACTOR 1.0 is no warm-up at all.
 param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
                         milestones=[655556, 735184], gamma=0.1)]
 train_cfg = dict(max_iters=max_iters, val_interval=5000)  # TEST.EVAL_PERIOD
+# The official train_net.py never clips: its nan_to_num loop exhausts the parameter
+# iterator before clip_grad_norm_ (Mask2Former's does clip, at 0.01).
+optim_wrapper = dict(clip_grad=None)

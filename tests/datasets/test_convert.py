@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_util
 
-from unibench.datasets import convert
+from unibench.utils import io
 from unibench.datasets.convert import (id2rgb, panoptic_to_instances, panoptic_to_semantic,
                                        rgb2id)
 
@@ -128,13 +128,13 @@ def test_too_many_categories(panoptic: tuple[Path, Path], tmp_path: Path) -> Non
 def test_atomic_write_leaves_nothing_when_interrupted(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / 'file.json'
-    convert.atomic_write_bytes(target, b'old')
+    io.atomic_write_bytes(target, b'old')
 
     def interrupted(src: str, dst: str) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, 'replace', interrupted)
     with pytest.raises(KeyboardInterrupt):
-        convert.atomic_write_bytes(target, b'new')
+        io.atomic_write_bytes(target, b'new')
     assert target.read_bytes() == b'old'
     assert [p.name for p in tmp_path.iterdir()] == ['file.json']

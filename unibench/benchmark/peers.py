@@ -15,6 +15,7 @@ affects all alike; the median of each is reported. Peak memory is measured separ
 process per implementation (peak RSS after two training steps), or as CUDA's peak allocation.
 """
 import copy
+import logging
 import os
 import statistics
 import time
@@ -26,6 +27,7 @@ import torch
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -85,7 +87,17 @@ def build_peers(cfg: Config, *, batch: int, size: int, device: str = 'cpu',
                 which: Sequence[str] = ('unibench', 'mmdet', 'transformers')) -> List[Peer]:
     """The implementations of ``cfg``'s model family that ``which`` names, on shared inputs."""
     init_default_scope('unibench')
-    items = shapes_batch(size, batch)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # no per-parameter init / optimizer logs
+    try:
+        return _build_peers(cfg, items=shapes_batch(size, batch), device=device, which=which)
+    finally:
+        logger.setLevel(level)
+
+
+def _build_peers(cfg: Config, *, items: List[dict], device: str,
+                 which: Sequence[str]) -> List[Peer]:
     family = cfg.model.type.lower()
     builders = dict(unibench=_unibench, mmdet=_mmdet, transformers=_transformers)
     peers = []
@@ -256,7 +268,11 @@ def _transformers(cfg: Config, items: List[dict], device: str) -> Peer:
         optimizer.zero_grad()
 
     def infer() -> None:
+        if family == 'oneformer':  # the inference model: no text mapper (HF reads this flag)
+            model.model.is_training = False
         out = model(pixel_values=pixels[:1], **extra_infer)
+        if family == 'oneformer':
+            model.model.is_training = True
         processor.post_process_panoptic_segmentation(
             out, threshold=cfg.model.test_cfg.object_mask_thr,
             overlap_mask_area_threshold=cfg.model.test_cfg.iou_thr, target_sizes=[size],
@@ -265,3 +281,31 @@ def _transformers(cfg: Config, items: List[dict], device: str) -> Peer:
     notes = ['transformers ResNet: BN trained (no frozen stages)'] if bottleneck else []
     return Peer(name='transformers', family=family, model=model, train_step=train_step,
                 infer=infer, notes=notes)
+
+
+def peak_memory(config: str, name: str, *, batch: int, size: int, device: str = 'cpu',
+                options: Optional[dict] = None) -> float:
+    """Peak memory in GiB of two training steps of one implementation, in a fresh process
+    (CPU: the process's peak RSS, which includes the Python and library baseline; CUDA: peak
+    allocated tensor memory)."""
+    import multiprocessing as mp
+    ctx = mp.get_context('spawn')
+    with ctx.Pool(1) as pool:
+        return pool.apply(_peak_memory_child, (config, name, batch, size, device, options or {}))
+
+
+def _peak_memory_child(config: str, name: str, batch: int, size: int, device: str,
+                       options: dict) -> float:
+    import resource
+
+    import unibench  # noqa: F401  (registers unibench's modules in the fresh process)
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    peer = build_peers(cfg, batch=batch, size=size, device=device, which=[name])[0]
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(2):
+        peer.train_step()
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB

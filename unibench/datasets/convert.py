@@ -11,14 +11,15 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
+
+from unibench.utils.io import atomic_write_bytes
 
 PathLike = str | os.PathLike[str]
 IGNORE_INDEX = 255
@@ -134,33 +135,6 @@ def mask_bbox(mask: np.ndarray) -> list[int]:
     cols = np.flatnonzero(mask.any(axis=0))
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
     return [x0, y0, x1 - x0 + 1, y1 - y0 + 1]
-
-
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
-    atomic_write(path, lambda f: f.write(data))
-
-
-def atomic_write(path: PathLike, write: Callable[[BinaryIO], Any]) -> None:
-    """Call ``write`` on a temp file in ``path``'s folder, then ``os.replace`` it onto ``path``.
-
-    A reader (or an interrupted run) therefore never sees a half-written file under the final
-    name; the temp file is removed if writing fails or is interrupted.
-
-    Args:
-        path: Final file path; its folder must exist.
-        write: Writes the content to the binary file it is given (e.g. ``torch.save(obj, f)``).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        # BaseException: KeyboardInterrupt must not leave the temp file behind either.
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def imap_ordered(fn: Callable[[_T], _R], items: Iterable[_T], *, workers: int) -> Iterator[_R]:

@@ -17,13 +17,16 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .convert import (PathLike, atomic_write_bytes, id2rgb, imap_ordered, load_segment_ids,
+from unibench.utils.io import atomic_write_bytes
+
+from .convert import (PathLike, id2rgb, imap_ordered, load_segment_ids,
                       mask_bbox, panoptic_to_instances, panoptic_to_semantic)
 
 THING_CLASSES = ('circle', 'square', 'triangle', 'star', 'cross', 'ring', 'hexagon')
@@ -45,8 +48,31 @@ _SUPERSAMPLE = 4
 _MAX_TRIES = 20
 
 
+@dataclass(frozen=True)
+class ShapesPreset:
+    """What an image holds; sizes are fractions of the image side. Ranges are inclusive.
+
+    The ``default`` preset is the dataset as it has always been generated (the same bytes for a
+    seed); ``demo`` draws fewer, larger things and coarser textures, so that a small CPU budget
+    at 64 x 64 learns the classes (outline and texture), not only the masks. Colours stay
+    independent of the class in every preset.
+    """
+
+    stuff_regions: tuple[int, int] = (2, 4)
+    things: tuple[int, int] = (2, 6)
+    thing_scale: tuple[float, float] = (0.08, 0.2)
+    texture_period: tuple[float, float] = (0.04, 0.09)
+    min_texture_period: float = 4.0
+
+
+PRESETS = {'default': ShapesPreset(),
+           'demo': ShapesPreset(stuff_regions=(2, 3), things=(1, 4), thing_scale=(0.14, 0.28),
+                                texture_period=(0.08, 0.14), min_texture_period=5.0)}
+"""Named presets (``tools/make_synthetic.py --preset``)."""
+
+
 def generate_shapes_dataset(out_dir: PathLike, *, num_train: int, num_val: int, size: int = 256,
-                            seed: int = 0, workers: int | None = None,
+                            seed: int = 0, preset: str = 'default', workers: int | None = None,
                             progress: bool = True) -> dict[str, Any]:
     """Generate ``unibench-shapes`` under ``out_dir``, including semantic and instances files.
 
@@ -59,6 +85,7 @@ def generate_shapes_dataset(out_dir: PathLike, *, num_train: int, num_val: int, 
         num_val: Number of validation images.
         size: Image side in pixels (square images), at least :data:`MIN_SIZE`.
         seed: Non-negative dataset seed.
+        preset: A name of :data:`PRESETS` (what the images hold).
         workers: Processes; ``None`` means ``os.cpu_count()``.
         progress: Show a progress bar (tqdm if installed, else printed percentages).
 
@@ -67,9 +94,12 @@ def generate_shapes_dataset(out_dir: PathLike, *, num_train: int, num_val: int, 
         'panoptic_json', 'panoptic_dir', 'semantic_dir', 'instances_json'}}}``.
 
     Raises:
-        ValueError: Empty dataset, negative count or seed, size < MIN_SIZE, workers < 1.
+        ValueError: Empty dataset, negative count or seed, size < MIN_SIZE, workers < 1,
+            unknown preset.
     """
     _check_args(num_train=num_train, num_val=num_val, size=size, seed=seed, workers=workers)
+    if preset not in PRESETS:
+        raise ValueError(f'unknown preset {preset!r}; expected one of {sorted(PRESETS)}')
     start = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     root = Path(out_dir)
@@ -77,18 +107,19 @@ def generate_shapes_dataset(out_dir: PathLike, *, num_train: int, num_val: int, 
     for split, num in zip(SPLITS, (num_train, num_val)):
         if num > 0:
             splits[split] = _generate_split(root, split, num=num, size=size, seed=seed,
-                                            workers=workers, progress=progress)
+                                            preset=preset, workers=workers, progress=progress)
     return {'out_dir': str(root), 'categories': SHAPES_CATEGORIES, 'splits': splits,
-            'seconds': time.perf_counter() - start}
+            'preset': preset, 'seconds': time.perf_counter() - start}
 
 
-def render_sample(rng: np.random.Generator,
-                  size: int) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+def render_sample(rng: np.random.Generator, size: int, preset: ShapesPreset = PRESETS['default']
+                  ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Render one image with its panoptic annotation.
 
     Args:
         rng: Source of randomness; the result is a pure function of its state.
         size: Image side in pixels.
+        preset: What the image holds (:class:`ShapesPreset`).
 
     Returns:
         ``(image, segment_ids, segments_info)``: uint8 (size, size, 3) RGB image, int32
@@ -96,8 +127,8 @@ def render_sample(rng: np.random.Generator,
         ``category_id``, ``iscrowd``, ``bbox`` [x, y, w, h], ``area``), stuff first.
     """
     for _ in range(_MAX_TRIES):
-        canvas, labels, stuff_cats = _render_stuff(rng, size)
-        masks, thing_cats = _render_things(rng, size, canvas)
+        canvas, labels, stuff_cats = _render_stuff(rng, size, preset)
+        masks, thing_cats = _render_things(rng, size, canvas, preset)
         labels = _paint_instances(labels, masks, first_slot=len(stuff_cats),
                                   min_area=MIN_SEGMENT_AREA)
         # Category id per slot: stuff slots come first in the label map, things after.
@@ -180,16 +211,20 @@ def _check_args(*, num_train: int, num_val: int, size: int, seed: int,
             raise ValueError(f'{name} must be >= {low}, got {value}')
 
 
-def _generate_split(root: Path, split: str, *, num: int, size: int, seed: int, workers: int,
-                    progress: bool) -> dict[str, Any]:
+def _generate_split(root: Path, split: str, *, num: int, size: int, seed: int, preset: str,
+                    workers: int, progress: bool) -> dict[str, Any]:
     img_dir, ann_dir = root / split, root / 'annotations'
     pan_dir = ann_dir / f'panoptic_{split}'
     for folder in (img_dir, pan_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(img_dir), str(pan_dir), SPLITS.index(split), i, size, seed) for i in range(num)]
+    jobs = [(str(img_dir), str(pan_dir), SPLITS.index(split), i, size, seed, preset)
+            for i in range(num)]
     records = list(_progress(imap_ordered(_write_sample, jobs, workers=workers), total=num,
                              desc=f'{split} images', enabled=progress))
-    dataset = {'info': {'description': 'unibench-shapes', 'seed': seed, 'split': split},
+    info = {'description': 'unibench-shapes', 'seed': seed, 'split': split}
+    if preset != 'default':  # the default's JSON stays byte-identical to earlier releases
+        info.update(preset=preset, preset_values=asdict(PRESETS[preset]))
+    dataset = {'info': info,
                'images': [r[0] for r in records], 'annotations': [r[1] for r in records],
                'categories': SHAPES_CATEGORIES}
     pan_json = ann_dir / f'panoptic_{split}.json'
@@ -202,9 +237,10 @@ def _generate_split(root: Path, split: str, *, num: int, size: int, seed: int, w
             'instances_json': str(inst_json)}
 
 
-def _write_sample(job: tuple[str, str, int, int, int, int]) -> tuple[dict, dict]:
-    img_dir, pan_dir, split_index, index, size, seed = job
-    image, seg, segments = render_sample(np.random.default_rng([seed, split_index, index]), size)
+def _write_sample(job: tuple[str, str, int, int, int, int, str]) -> tuple[dict, dict]:
+    img_dir, pan_dir, split_index, index, size, seed, preset = job
+    image, seg, segments = render_sample(np.random.default_rng([seed, split_index, index]), size,
+                                         PRESETS[preset])
     stem = f'{index:06d}'
     atomic_write_bytes(Path(img_dir) / f'{stem}.jpg', _encode(image, 'JPEG', quality=95))
     atomic_write_bytes(Path(pan_dir) / f'{stem}.png', _encode(id2rgb(seg), 'PNG'))
@@ -226,10 +262,10 @@ def _progress(items: Iterable[Any], *, total: int, desc: str, enabled: bool) -> 
         yield item
 
 
-def _render_stuff(rng: np.random.Generator,
-                  size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def _render_stuff(rng: np.random.Generator, size: int,
+                  preset: ShapesPreset) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Return the float RGB canvas, a region label map (slot per region) and stuff classes."""
-    num = int(rng.integers(2, 5))
+    num = int(rng.integers(preset.stuff_regions[0], preset.stuff_regions[1] + 1))
     classes = [int(c) for c in rng.choice(len(STUFF_CLASSES), size=num, replace=False)]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     seeds = rng.uniform(0, size, (num, 2))
@@ -239,7 +275,7 @@ def _render_stuff(rng: np.random.Generator,
     labels = np.argmin(dist, axis=0).astype(np.int32)
     canvas = np.empty((size, size, 3), np.float32)
     for slot, cls in enumerate(classes):
-        pattern = _stuff_pattern(STUFF_CLASSES[cls], rng, xx, yy, size)
+        pattern = _stuff_pattern(STUFF_CLASSES[cls], rng, xx, yy, size, preset)
         first = rng.uniform(0, 255, 3).astype(np.float32)
         second = _contrasting(rng, first, 120.0)  # so that the pattern shows
         mask = labels == slot
@@ -247,14 +283,15 @@ def _render_stuff(rng: np.random.Generator,
     return canvas, labels, classes
 
 
-def _render_things(rng: np.random.Generator, size: int,
-                   canvas: np.ndarray) -> tuple[list[np.ndarray], list[int]]:
-    """Draw 2-6 instances onto ``canvas`` (later on top); return hard masks and classes."""
+def _render_things(rng: np.random.Generator, size: int, canvas: np.ndarray,
+                   preset: ShapesPreset) -> tuple[list[np.ndarray], list[int]]:
+    """Draw the preset's number of instances onto ``canvas`` (later on top); return hard masks
+    and classes."""
     masks, classes = [], []
-    for _ in range(int(rng.integers(2, 7))):
+    for _ in range(int(rng.integers(preset.things[0], preset.things[1] + 1))):
         cls = int(rng.integers(len(THING_CLASSES)))
         centre = rng.uniform(0.1 * size, 0.9 * size, 2)
-        scale = np.array([rng.uniform(0.8, 1.2), 1.0]) * rng.uniform(0.08, 0.2) * size
+        scale = np.array([rng.uniform(0.8, 1.2), 1.0]) * rng.uniform(*preset.thing_scale) * size
         angle = rng.uniform(0, 2 * math.pi)
         rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
         polygons = [((unit * scale) @ rot.T + centre, fill)
@@ -330,9 +367,10 @@ def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray
 
 
 def _stuff_pattern(name: str, rng: np.random.Generator, xx: np.ndarray, yy: np.ndarray,
-                   size: int) -> np.ndarray:
+                   size: int, preset: ShapesPreset) -> np.ndarray:
     """Texture weight in [0, 1] for stuff class ``name``, with random scale and orientation."""
-    angle, period = rng.uniform(0, math.pi), max(4.0, rng.uniform(0.04, 0.09) * size)
+    angle = rng.uniform(0, math.pi)
+    period = max(preset.min_texture_period, rng.uniform(*preset.texture_period) * size)
     u = (xx * math.cos(angle) + yy * math.sin(angle)) / period
     v = (yy * math.cos(angle) - xx * math.sin(angle)) / period
     if name == 'stripes':

@@ -1,4 +1,4 @@
-from . import hooks  # noqa: F401  (registers RunRecordHook)
+from . import hooks, optim, pretrained  # noqa: F401  (register hooks, initialisers, optim)
 from .checkpoint import allow_mmengine_checkpoints
 from .loops import TaskTestLoop, TaskValLoop
 

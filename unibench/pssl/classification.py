@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from unibench.datasets.convert import atomic_write_bytes
+from unibench.utils.io import atomic_write_bytes
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)  # ImageNet, RGB
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)

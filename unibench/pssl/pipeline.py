@@ -25,7 +25,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from unibench.datasets.convert import atomic_write, atomic_write_bytes
+from unibench.utils.io import atomic_write, atomic_write_bytes
 from unibench.pssl.classification import (CropSet, accuracy, instance_crops, normalize,
                                           train_classifier, write_crop_images)
 from unibench.pssl.saliency import ensemble, pseudo_label, smoothgrad, write_label_pngs

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from unibench.datasets.convert import atomic_write_bytes
+from unibench.utils.io import atomic_write_bytes
 
 NUM_DECILES = 10
 

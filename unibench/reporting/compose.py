@@ -15,7 +15,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import weights_to_cpu
 
-from unibench.datasets.convert import atomic_write, atomic_write_bytes
+from unibench.utils.io import atomic_write, atomic_write_bytes
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.hooks import read_record, update_record
 

@@ -3,7 +3,6 @@
 # paper's 1e-4 with backbone x0.1 fine-tunes ImageNet backbones).
 _base_ = ['./adamw_poly.py']
 max_iters = 3000
-optim_wrapper = dict(optimizer=dict(lr=1e-3),
-                     paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=1.0))))
+optim_wrapper = dict(optimizer=dict(lr=1e-3), paramwise_cfg=dict(backbone_multiplier=1.0))
 param_scheduler = dict(end=max_iters)
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

@@ -31,7 +31,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from . import cost
-from unibench.datasets.convert import atomic_write
+from unibench.utils.io import atomic_write
 from unibench.registry import HOOKS
 
 RECORD_FILE = 'record.json'

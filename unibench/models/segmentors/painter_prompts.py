@@ -22,7 +22,7 @@ import torch
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-from unibench.datasets.convert import atomic_write
+from unibench.utils.io import atomic_write
 from unibench.datasets.transforms.painter import image_targets
 from unibench.datasets.transforms.painter_colors import location_colors, paint
 from unibench.registry import DATASETS

@@ -1,0 +1,96 @@
+"""The shared pre-trained backbone: cache hit, miss, a corrupt file rebuilt, the key follows the
+config, and ``CachedPretrained`` loads it whole or fails naming what is wrong."""
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from unibench.engine import pretrained
+from unibench.registry import MODELS
+from unibench.testing import tiny_config
+
+PRETRAIN = 'configs/pretrain/fpn_r18_1xb32-1k_shapes64-pretrain.py'
+M2F = 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-panoptic.py'
+
+
+@pytest.fixture
+def tiny_pretrain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The pre-training config on 4 + 2 images, 2 iterations, cached under ``tmp_path``."""
+    monkeypatch.setenv('UNIBENCH_CACHE', str(tmp_path / 'cache'))
+    cfg = Config.fromfile(PRETRAIN)
+    root = str(tmp_path / 'pretrain-data') + '/'
+    cfg.pretrain_data = dict(out=root, train=4, val=2, size=64, seed=1, preset='demo')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = root
+        cfg[loader].update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_cfg.update(max_iters=2, val_interval=2)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.log_level = 'WARNING'
+    path = tmp_path / 'pretrain.py'
+    cfg.dump(str(path))
+    return str(path)
+
+
+def test_miss_trains_hit_reuses_and_a_corrupt_file_is_rebuilt(tiny_pretrain, monkeypatch):
+    lines = []
+    path, record = pretrained.pretrain(tiny_pretrain, log=lines.append)
+    assert not record['cached'] and record['train']['status'] == 'finished'
+    assert path.parent == pretrained.cache_dir(tiny_pretrain)
+    state = pretrained.load_backbone(path)
+    assert 'conv1.weight' in state and not any(k.startswith('backbone.') for k in state)
+    assert (path.parent / 'record.json').is_file()
+
+    from mmengine.runner import Runner
+
+    def no_training(*args, **kwargs):
+        raise AssertionError('a cache hit must not train')
+
+    monkeypatch.setattr(Runner, 'from_cfg', no_training)
+    again, record = pretrained.pretrain(tiny_pretrain, log=lines.append)
+    assert again == path and record['cached'] and record['train']['status'] == 'finished'
+    monkeypatch.undo()
+
+    path.write_bytes(path.read_bytes()[:100])  # truncated, as by a full disk or a kill
+    with pytest.raises(pretrained.CorruptCacheError, match='cannot be read'):
+        pretrained.cached_backbone(tiny_pretrain)
+    rebuilt, record = pretrained.pretrain(tiny_pretrain, log=lines.append)
+    assert not record['cached'] and pretrained.load_backbone(rebuilt).keys() == state.keys()
+    assert any('cannot be read' in line and 'rebuilding' in line for line in lines)
+
+
+def test_the_key_follows_the_config(tiny_pretrain, tmp_path):
+    cfg = Config.fromfile(tiny_pretrain)
+    first = pretrained.cache_dir(tiny_pretrain)
+    assert first == pretrained.cache_dir(tiny_pretrain)  # stable
+    cfg.optim_wrapper.optimizer.lr = 1e-3
+    other = tmp_path / 'other.py'
+    cfg.dump(str(other))
+    assert pretrained.cache_dir(str(other)).name != first.name
+    assert pretrained.cache_dir(str(other)).name.startswith('other-')
+    cfg.pretrain_data.seed = 2  # the images are part of the key too
+    cfg.optim_wrapper.optimizer.lr = Config.fromfile(tiny_pretrain).optim_wrapper.optimizer.lr
+    cfg.dump(str(other))
+    assert pretrained.cache_dir(str(other)).name.split('-')[-1] != first.name.split('-')[-1]
+
+
+def _m2f(tmp_path, pretrain_cfg, depth=18):
+    cfg = tiny_config(M2F, data_root=tmp_path, work_dir=tmp_path)
+    cfg.model.backbone.depth = depth
+    cfg.model.backbone.init_cfg = dict(type='CachedPretrained', pretrain=pretrain_cfg)
+    return MODELS.build(copy.deepcopy(cfg.model))
+
+
+def test_cached_pretrained_loads_the_whole_backbone(tiny_pretrain, tmp_path):
+    with pytest.raises(FileNotFoundError, match='tools/pretrain.py'):
+        _m2f(tmp_path, tiny_pretrain).init_weights()
+    path, _ = pretrained.pretrain(tiny_pretrain, log=lambda _: None)
+    model = _m2f(tmp_path, tiny_pretrain)
+    model.init_weights()  # the backbone's own init runs too; the cached weights must win
+    state = pretrained.load_backbone(path)
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, state[key]), key
+    with pytest.raises(ValueError, match='missing keys .*layer1.0.conv3.weight'):
+        _m2f(tmp_path, tiny_pretrain, depth=50).init_weights()

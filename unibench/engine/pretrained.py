@@ -1,0 +1,175 @@
+"""The shared pre-trained backbone of a suite: pre-training runs cached by their config, and the
+``CachedPretrained`` initialiser that loads one into a model's backbone.
+
+A pre-training config (``configs/pretrain/*.py``) is an ordinary training config plus
+``pretrain_data`` (``tools/make_synthetic.py`` arguments of the images it trains on). Its key is
+a hash of the whole config, so any change of model, data or schedule builds a new entry; the
+cache lives outside the repository, as the mmcv wheel does::
+
+    ${UNIBENCH_CACHE:-${XDG_CACHE_HOME:-~/.cache}/unibench}/pretrained/<config stem>-<key>/
+        backbone.pth   the backbone's state dict (written last, atomically)
+        record.json    the pre-training run's record: its cost and validation result
+
+A model config names the pre-training, not a file:
+``backbone=dict(init_cfg=dict(type='CachedPretrained', pretrain='configs/pretrain/X.py'))``.
+"""
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.model.weight_init import PretrainedInit
+from torch import nn
+
+from unibench.registry import WEIGHT_INITIALIZERS
+from unibench.utils.io import atomic_write, atomic_write_text
+
+
+class CorruptCacheError(RuntimeError):
+    """A cached file exists but cannot be read back."""
+
+
+def cache_root() -> Path:
+    """``$UNIBENCH_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/unibench``."""
+    if os.environ.get('UNIBENCH_CACHE'):
+        return Path(os.environ['UNIBENCH_CACHE'])
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'unibench'
+
+
+def pretrain_key(cfg: Config) -> str:
+    """12 hex digits of the config's content (work-dir and launcher settings excluded)."""
+    content = {k: v for k, v in cfg.to_dict().items() if k not in ('work_dir', 'launcher')}
+    text = json.dumps(content, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def cache_dir(pretrain: str) -> Path:
+    """The cache folder of the pre-training config file ``pretrain``."""
+    if not Path(pretrain).is_file():
+        raise FileNotFoundError(f'pre-training config {pretrain} does not exist')
+    cfg = Config.fromfile(pretrain)
+    return cache_root() / 'pretrained' / f'{Path(pretrain).stem}-{pretrain_key(cfg)}'
+
+
+def load_backbone(path: Path) -> Dict[str, torch.Tensor]:
+    """The cached state dict; a truncated or foreign file is a :class:`CorruptCacheError`."""
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as err:  # torch raises several types for a damaged zip
+        raise CorruptCacheError(f'cached backbone {path} cannot be read ({err})') from err
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise CorruptCacheError(f'cached backbone {path} is not a state dict')
+    return state
+
+
+def cached_backbone(pretrain: str) -> Optional[Path]:
+    """``backbone.pth`` of ``pretrain`` when it is cached and readable, else ``None``."""
+    path = cache_dir(pretrain) / 'backbone.pth'
+    if path.is_file():
+        load_backbone(path)
+        return path
+    return None
+
+
+def pretrain(config: str, *, work_dir: Optional[str] = None,
+             log: Any = print) -> Tuple[Path, Dict[str, Any]]:
+    """Returns the cached backbone of ``config``, training it first on a miss.
+
+    A corrupt cached file is removed and rebuilt. The images of ``pretrain_data`` are generated
+    when their folder lacks them.
+
+    Args:
+        config: Pre-training config path.
+        work_dir: Where the training run writes (default: ``<cache dir>/run``).
+        log: Receives progress lines.
+
+    Returns:
+        ``(backbone.pth path, the run's record)``; the record has ``cached: True`` on a hit.
+    """
+    folder = cache_dir(config)
+    target = folder / 'backbone.pth'
+    try:
+        if cached_backbone(config) is not None:
+            log(f'pre-trained backbone cached: {target}')
+            return target, dict(_read_json(folder / 'record.json'), cached=True)
+    except CorruptCacheError as err:
+        log(f'{err}: rebuilding it')
+        target.unlink()
+    cfg = Config.fromfile(config)
+    _ensure_data(cfg, log=log)
+    cfg.work_dir = work_dir or str(folder / 'run')
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+    state = {k: v.detach().cpu() for k, v in model.backbone.state_dict().items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    record = _read_json(Path(cfg.work_dir) / 'record.json')
+    atomic_write_text(folder / 'record.json', json.dumps(record, indent=1))
+    atomic_write(target, lambda f: torch.save(state, f))  # last: its presence means complete
+    log(f'pre-trained backbone written: {target}')
+    return target, dict(record, cached=False)
+
+
+def _ensure_data(cfg: Config, *, log: Any) -> None:
+    spec = dict(cfg.get('pretrain_data') or {})
+    if not spec:
+        return
+    out = Path(spec.pop('out'))
+    if (out / 'annotations' / 'panoptic_train.json').is_file():
+        return
+    from unibench.datasets.synthetic import generate_shapes_dataset
+    log(f'generating the pre-training images in {out}')
+    tmp = out.with_name(out.name.rstrip('/') + '.tmp')
+    shutil.rmtree(tmp, ignore_errors=True)
+    generate_shapes_dataset(tmp, num_train=spec['train'], num_val=spec.get('val', 0),
+                            size=spec['size'], seed=spec['seed'],
+                            preset=spec.get('preset', 'default'), progress=False)
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)  # the folder appears complete or not at all
+
+
+def _read_json(path: Path) -> Dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+@WEIGHT_INITIALIZERS.register_module(name='CachedPretrained')
+class CachedPretrainedInit(PretrainedInit):
+    """Loads the cached backbone of a pre-training config into the module it initialises.
+
+    Every parameter and buffer of the module must be covered: missing or unexpected keys and
+    shape mismatches are an error that lists them (nothing is left silently random).
+
+    Args:
+        pretrain: Pre-training config path (its cache entry is built by ``tools/pretrain.py``).
+    """
+
+    def __init__(self, *, pretrain: str, map_location: str = 'cpu') -> None:
+        super().__init__(checkpoint=pretrain, prefix=None, map_location=map_location)
+        self.pretrain = pretrain
+
+    def __call__(self, module: nn.Module) -> None:
+        path = cache_dir(self.pretrain) / 'backbone.pth'
+        if not path.is_file():
+            raise FileNotFoundError(
+                f'the pre-trained backbone of {self.pretrain} is not built: run '
+                f'`python tools/pretrain.py {self.pretrain}` (it is cached in {path.parent})')
+        state = load_backbone(path)
+        own = module.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        shapes = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+        if missing or unexpected or shapes:
+            raise ValueError(f'{path} does not fit {type(module).__name__}: missing keys '
+                             f'{missing[:10]}, unexpected keys {unexpected[:10]}, shape '
+                             f'mismatches {shapes[:10]} (of {len(missing)}, {len(unexpected)}, '
+                             f'{len(shapes)})')
+        module.load_state_dict(state, strict=True)
+
+    def _get_init_info(self) -> str:
+        return f'{self.__class__.__name__}: load the cached backbone of {self.pretrain}'
