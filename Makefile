@@ -1,7 +1,8 @@
 # The two set-up commands of the README. Each creates or reuses .venv and installs the pinned
 # stack first (tools/install.sh skips what is already installed).
 PY := .venv/bin/python
-SHAPES := --out data/shapes --train 1000 --val 100 --size 128 --seed 0
+# The 64 x 64 shapes benchmark of the demo suite (configs/_base_/datasets/shapes64.py).
+SHAPES := --out data/shapes64 --train 2000 --val 200 --size 64 --seed 0 --preset demo
 
 .PHONY: install demo test data
 

@@ -53,7 +53,7 @@ def parse_args() -> argparse.Namespace:
 def publish(suite: reporting.Suite, out_dir: str, *, tables: bool, figures: bool,
             qualitative: bool) -> None:
     """Tables and/or figures of the suite's records into ``out_dir``; prints the paths."""
-    frame, paths = reporting.collect(suite.work_root, runs=[r.run_id for r in suite.runs]), []
+    frame, paths = reporting.collect(suite.work_root, runs=suite.run_ids), []
     if tables:
         paths += reporting.write_report(frame, out_dir=out_dir, suite_name=suite.name,
                                         ablation=suite.ablation, extra_columns=suite.extra_columns)

@@ -1,6 +1,6 @@
 """Build (or find) the cached pre-trained backbone of a pre-training config.
 
-``python tools/pretrain.py configs/pretrain/fpn_r18_1xb32-1k_shapes64-pretrain.py [--record-dir D]``
+``python tools/pretrain.py configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py [--record-dir D]``
 prints the cached ``backbone.pth``; on a miss it generates the config's images and trains first.
 ``--record-dir`` merges the pre-training run's record (its cost) into ``D/record.json``, where a
 suite's tables read it.
@@ -20,10 +20,13 @@ def main() -> None:
     parser.add_argument('--record-dir', help='merge the run record (cost) into DIR/record.json')
     args = parser.parse_args()
     path, record = pretrain(args.config, work_dir=args.work_dir)
-    if args.record_dir:
+    cached = record.pop('cached', False)
+    if args.record_dir:  # its own validation (pre-training images) stays out of the metrics
+        evaluations = record.pop('evaluations', {})
         update_record(args.record_dir, dict(record, pretrain=dict(
-            config=args.config, checkpoint=str(path), cached=record.get('cached', False))))
-    print(json.dumps(dict(checkpoint=str(path), cached=record.get('cached', False))))
+            config=args.config, checkpoint=str(path), cached=cached,
+            evaluations=evaluations)))
+    print(json.dumps(dict(checkpoint=str(path), cached=cached)))
 
 
 if __name__ == '__main__':

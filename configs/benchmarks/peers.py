@@ -8,13 +8,16 @@ steps = 5  # timed training steps per implementation (median), after `warmup`
 warmup = 2
 infer_images = 10  # timed single-image inferences (median), after `warmup`
 
-m2f_demo = 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-panoptic.py'
-of_demo = 'configs/oneformer/oneformer_r18_1xb8-3k_shapes.py'
+m2f_demo = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+of_demo = 'configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py'
 m2f_r50 = 'configs/mask2former/mask2former_r50_8xb2-50e_coco-panoptic.py'
 of_r50 = 'configs/oneformer/oneformer_r50_8xb2-50e_coco.py'
+random_init = {'model.backbone.init_cfg': None}  # the speed does not depend on the weights
 settings = [
-    dict(name='Mask2Former R18, demo (128², batch 8)', config=m2f_demo, size=128, batch=8),
-    dict(name='OneFormer R18, demo (128², batch 8)', config=of_demo, size=128, batch=8),
+    dict(name='Mask2Former R18, demo (64², batch 16)', config=m2f_demo, size=64, batch=16,
+         cfg_options=random_init),
+    dict(name='OneFormer R18, demo (64², batch 16)', config=of_demo, size=64, batch=16,
+         cfg_options=random_init),
     dict(name='Mask2Former R50 (256², batch 2)', config=m2f_r50, size=256, batch=2),
     dict(name='OneFormer R50 (256², batch 2)', config=of_r50, size=256, batch=2),
 ]

@@ -11,7 +11,7 @@ from unibench.engine import pretrained
 from unibench.registry import MODELS
 from unibench.testing import tiny_config
 
-PRETRAIN = 'configs/pretrain/fpn_r18_1xb32-1k_shapes64-pretrain.py'
+PRETRAIN = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
 M2F = 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-panoptic.py'
 
 
@@ -48,10 +48,10 @@ def test_miss_trains_hit_reuses_and_a_corrupt_file_is_rebuilt(tiny_pretrain, mon
     def no_training(*args, **kwargs):
         raise AssertionError('a cache hit must not train')
 
-    monkeypatch.setattr(Runner, 'from_cfg', no_training)
-    again, record = pretrained.pretrain(tiny_pretrain, log=lines.append)
+    with monkeypatch.context() as patch:
+        patch.setattr(Runner, 'from_cfg', no_training)
+        again, record = pretrained.pretrain(tiny_pretrain, log=lines.append)
     assert again == path and record['cached'] and record['train']['status'] == 'finished'
-    monkeypatch.undo()
 
     path.write_bytes(path.read_bytes()[:100])  # truncated, as by a full disk or a kill
     with pytest.raises(pretrained.CorruptCacheError, match='cannot be read'):

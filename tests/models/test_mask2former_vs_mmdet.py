@@ -155,3 +155,25 @@ def test_a_checkpoint_of_the_former_head_layout_loads(heads):
     fresh.load_state_dict(legacy, strict=True)
     for key, value in ours.state_dict().items():
         assert torch.equal(fresh.state_dict()[key], value), key
+
+
+def test_the_pixel_decoder_stays_fp32_under_autocast(heads):
+    """The official code disables autocast in the pixel decoder (--amp trains the rest)."""
+    _, ours = heads
+    feats, samples = inputs()
+    seen = {}
+    forward = ours.pixel_decoder.forward
+
+    def spy(x):
+        out = forward(x)
+        seen.update(dtype=out[0].dtype, enabled=torch.is_autocast_enabled('cpu'))
+        return out
+
+    ours.pixel_decoder.forward = spy
+    try:
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+            cls, masks, _ = ours([f.bfloat16() for f in feats], samples)
+    finally:
+        del ours.pixel_decoder.forward
+    assert seen == dict(dtype=torch.float32, enabled=False)
+    assert cls[-1].dtype == torch.bfloat16  # the decoder itself runs under autocast

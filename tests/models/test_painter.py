@@ -14,7 +14,7 @@ from unibench.testing import (assert_every_parameter_has_a_gradient, assert_pred
                               first_batch, tiny_config)
 
 REPO = Path(__file__).resolve().parents[2]
-SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes.py'
+SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
 PAPER = REPO / 'configs/seggpt/seggpt_vit-l_64xb2-9k_coco.py'
 
 
@@ -135,9 +135,10 @@ def test_shapes_config_forward_backward_gives_every_parameter_a_gradient(shapes_
 def test_loss_is_taken_on_the_masked_target_only(shapes_cfg, monkeypatch):
     model = build(shapes_cfg).eval()  # eval: no stochastic depth, same forward twice
     data = model.data_preprocessor(first_batch(shapes_cfg), training=True)
-    grid = (16, 8)  # 256 x 128 canvas, patch 16
+    (h, w), p = shapes_cfg.model.backbone.img_size, shapes_cfg.model.backbone.patch_size
+    grid = (h // p, w // p)  # 16 x 8 tokens: the prompt's rows, then the query's
     mask = torch.zeros(2, *grid, dtype=torch.bool)
-    mask[:, 8:, :4] = True  # the left half of the query target
+    mask[:, grid[0] // 2:, :grid[1] // 2] = True  # the left half of the query target
     monkeypatch.setattr(model, 'train_masks', lambda num, grid, device: mask)
     head = model.decode_head.forward
     delta = {}
@@ -155,16 +156,16 @@ def test_loss_is_taken_on_the_masked_target_only(shapes_cfg, monkeypatch):
         base = float(model.loss(**data)['loss_painting'])
         valid = torch.cat([torch.stack([s.prompt_valid for s in data['data_samples']]),
                            torch.stack([s.query_valid for s in data['data_samples']])], 2)
-        pixels = torch.zeros(2, 1, 256, 128)
-        pixels[:, :, 128:, :64] = 1
+        pixels = torch.zeros(2, 1, h, w)
+        pixels[:, :, h // 2:, :w // 2] = 1
         assert torch.equal(seen['weight'], pixels * valid)
-        d = torch.zeros(2, 3, 256, 128)
-        d[:, :, :128] = 5.0  # the whole prompt half
-        d[:, :, 128:, 64:] = 5.0  # the visible right half of the query
+        d = torch.zeros(2, 3, h, w)
+        d[:, :, :h // 2] = 5.0  # the whole prompt half
+        d[:, :, h // 2:, w // 2:] = 5.0  # the visible right half of the query
         delta['d'] = d
         assert float(model.loss(**data)['loss_painting']) == pytest.approx(base, rel=1e-6)
-        d = torch.zeros(2, 3, 256, 128)
-        d[:, :, 128:, :64] = 5.0  # the masked pixels
+        d = torch.zeros(2, 3, h, w)
+        d[:, :, h // 2:, :w // 2] = 5.0  # the masked pixels
         delta['d'] = d
         assert float(model.loss(**data)['loss_painting']) > base + 1.0
 
@@ -179,14 +180,15 @@ def test_inference_masks_the_whole_query_half(shapes_cfg, monkeypatch):
         return forward(imgs, tgts, mask, seg_type, num_prompts=num_prompts)
 
     monkeypatch.setattr(model.backbone, 'forward_pair', spy)
-    prompt = Prompt(torch.zeros(2, 3, 64, 64), torch.zeros(2, 3, 64, 64), [1, 2], 'test')
-    inputs = torch.randn(3, 3, 128, 128)  # the prompts are resized to the query size
+    size = shapes_cfg.model.backbone.img_size[1]  # 64: each half of the canvas
+    prompt = Prompt(torch.zeros(2, 3, 32, 32), torch.zeros(2, 3, 32, 32), [1, 2], 'test')
+    inputs = torch.randn(3, 3, size, size)  # the prompts are resized to the query size
     out = model.paint(inputs, 'instance', prompt)
-    assert out.shape == (3, 3, 128, 128) and out.min() >= 0 and out.max() <= 255
+    assert out.shape == (3, 3, size, size) and out.min() >= 0 and out.max() <= 255
     mask = seen['mask']
     assert mask.shape == (6, 16, 8) and mask[:, 8:].all() and not mask[:, :8].any()
     assert seen['num_prompts'] == 2 and (seen['seg_type'] == 1).all()
-    torch.testing.assert_close(seen['imgs'][::2, :, 128:], inputs)  # query below the prompt
+    torch.testing.assert_close(seen['imgs'][::2, :, size:], inputs)  # query below the prompt
 
 
 def test_feature_ensemble_in_paint_matches_single_prompt(shapes_cfg):

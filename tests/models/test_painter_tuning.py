@@ -14,7 +14,7 @@ from unibench.registry import DATASETS, MODELS
 from unibench.testing import tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
-SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes.py'
+SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
 
 
 @pytest.fixture

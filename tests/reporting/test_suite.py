@@ -51,6 +51,14 @@ class FakeExecutor:
 
     def __call__(self, argv: list, log: str) -> int:
         tool = 'speed' if argv[2] == 'speed' else Path(argv[1]).name
+        if tool == 'pretrain.py':
+            work_dir = argv[argv.index('--record-dir') + 1]
+            self.calls.append((Path(work_dir).name, tool, argv))
+            if ('pretrain', tool) in self.fail:
+                return 1
+            update_record(work_dir, dict(train=dict(status='finished', device_hours=0.05),
+                                         pretrain=dict(config=argv[2], cached=False)))
+            return 0
         work_dir = argv[argv.index('--work-dir') + 1]
         self.calls.append((Path(work_dir).name, tool, argv))
         if (Path(work_dir).name, tool) in self.fail:
@@ -81,6 +89,20 @@ def test_load_suite_expands_seeds_and_merges_options(tmp_path, tiny_options):
     assert suite.runs[0].options['train_cfg.max_iters'] == 2
     assert ins.cfg_options['randomness.seed'] == 1
     assert suite.ablation['separate']['runs'] == dict(panoptic='pan', instance='ins')
+
+
+def test_a_suite_option_goes_to_the_runs_whose_config_has_it(tmp_path, tiny_options):
+    painter = str(REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py')
+    runs = (f"[dict(name='pan', config={M2F.format('panoptic')!r}), dict(name='paint', "
+            f"config={painter!r}, options={{'param_scheduler.1.end': 2}})]")
+    suite = load_suite(str(write_suite(tmp_path, {**tiny_options, 'param_scheduler.end': 2},
+                                       runs=runs, ablation='dict()')))
+    pan, paint = suite.runs
+    assert pan.options['param_scheduler.end'] == 2  # a dict scheduler: the key applies
+    assert 'param_scheduler.end' not in paint.options  # a list of schedulers: it does not
+    assert paint.options['param_scheduler.1.end'] == 2 and paint.options['train_cfg.max_iters']
+    with pytest.raises(ValueError, match=r"options \['train_cfg.max_itres'\] are keys of no"):
+        load_suite(str(write_suite(tmp_path, {**tiny_options, 'train_cfg.max_itres': 2})))
 
 
 def test_bad_suites_are_refused(tmp_path, tiny_options):
@@ -122,6 +144,31 @@ def test_run_resumes_only_unfinished_runs(tmp_path, tiny_options):
     again = FakeExecutor()
     run_suite(suite, execute=again, echo=lines.append)
     assert again.calls == []  # everything is done now
+
+
+def test_the_shared_pretraining_runs_first_and_is_a_row_of_its_own(tmp_path, tiny_options):
+    pretrain = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
+    suite = load_suite(str(write_suite(
+        tmp_path, tiny_options, pretrain=f"dict(config={pretrain!r}, label='Pre-training')")))
+    assert suite.run_ids[0] == 'pretrain'
+    lines, execute = [], FakeExecutor()
+    run_suite(suite, execute=execute, echo=lines.append)
+    assert [tool for _, tool, _ in execute.calls][:2] == ['pretrain.py', 'train.py']
+    record = read_record(str(tmp_path / 'work' / 'pretrain'))
+    assert record['suite']['label'] == 'Pre-training' and record['suite']['run'] == 'pretrain'
+    assert lines[0].startswith('pretrain: trained in ')
+    from unibench.reporting import collect
+    frame = collect(suite.work_root, runs=suite.run_ids)
+    assert list(frame['run'])[0] == 'pretrain' and frame['device_hours'][0] == 0.05
+    # Without its backbone no model can train: a failed pre-training stops the suite.
+    (tmp_path / 'b').mkdir()
+    failing = load_suite(str(write_suite(
+        tmp_path / 'b', tiny_options, pretrain=f"dict(config={pretrain!r})")))
+    results = run_suite(failing, execute=FakeExecutor(fail={('pretrain', 'pretrain.py')}),
+                        echo=lines.append)
+    assert {r['failed'] for r in results} == {'pretrain'}
+    with pytest.raises(ValueError, match='pretrain must be'):
+        load_suite(str(write_suite(tmp_path, tiny_options, pretrain="dict(config='nope.py')")))
 
 
 def test_a_failed_run_does_not_stop_the_suite(tmp_path, tiny_options):

@@ -1,11 +1,12 @@
 from . import transforms  # noqa: F401  (registers the transforms)
+from .crops import PanopticCropDataset
 from .panoptic import UniPanopticDataset
 from .real import (ADE20KPanopticDataset, ADE20KSemanticDataset, CityscapesPanopticDataset,
                    CityscapesSemanticDataset, COCOPanopticDataset)
 from .shapes import ShapesPanopticDataset
 
 __all__ = [
-    'UniPanopticDataset', 'ShapesPanopticDataset', 'COCOPanopticDataset', 'ADE20KPanopticDataset',
+    'PanopticCropDataset', 'UniPanopticDataset', 'ShapesPanopticDataset', 'COCOPanopticDataset', 'ADE20KPanopticDataset',
     'CityscapesPanopticDataset', 'ADE20KSemanticDataset', 'CityscapesSemanticDataset'
 ]
 from .pairs import PainterPairDataset  # noqa: E402  (the painter's in-context pairs)

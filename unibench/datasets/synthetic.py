@@ -66,7 +66,7 @@ class ShapesPreset:
 
 
 PRESETS = {'default': ShapesPreset(),
-           'demo': ShapesPreset(stuff_regions=(2, 3), things=(1, 4), thing_scale=(0.14, 0.28),
+           'demo': ShapesPreset(stuff_regions=(2, 3), things=(1, 3), thing_scale=(0.18, 0.3),
                                 texture_period=(0.08, 0.14), min_texture_period=5.0)}
 """Named presets (``tools/make_synthetic.py --preset``)."""
 

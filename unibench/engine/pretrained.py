@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -41,8 +42,10 @@ def cache_root() -> Path:
 
 
 def pretrain_key(cfg: Config) -> str:
-    """12 hex digits of the config's content (work-dir and launcher settings excluded)."""
+    """12 hex digits of the config's content (work-dir and launcher settings excluded) and of
+    what its ``pretrain_data`` preset draws (the preset's values, not only its name)."""
     content = {k: v for k, v in cfg.to_dict().items() if k not in ('work_dir', 'launcher')}
+    content['preset_values'] = _preset_values(cfg.get('pretrain_data') or {})
     text = json.dumps(content, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -116,12 +119,27 @@ def pretrain(config: str, *, work_dir: Optional[str] = None,
     return target, dict(record, cached=False)
 
 
+def _preset_values(spec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    if not spec:
+        return None
+    from unibench.datasets.synthetic import PRESETS
+    preset = spec.get('preset', 'default')
+    if preset not in PRESETS:
+        raise ValueError(f'pretrain_data.preset {preset!r} is not one of {sorted(PRESETS)}')
+    return json.loads(json.dumps(asdict(PRESETS[preset])))
+
+
 def _ensure_data(cfg: Config, *, log: Any) -> None:
+    """Generates ``pretrain_data`` unless its folder holds exactly that split already."""
     spec = dict(cfg.get('pretrain_data') or {})
     if not spec:
         return
     out = Path(spec.pop('out'))
-    if (out / 'annotations' / 'panoptic_train.json').is_file():
+    info = _read_json(out / 'annotations' / 'panoptic_train.json').get('info', {})
+    have = (info.get('seed'), info.get('preset', 'default'), info.get('preset_values'))
+    want = (spec['seed'], spec.get('preset', 'default'),
+            None if spec.get('preset', 'default') == 'default' else _preset_values(spec))
+    if have == want and len(list((out / 'train').glob('*.jpg'))) == spec['train']:
         return
     from unibench.datasets.synthetic import generate_shapes_dataset
     log(f'generating the pre-training images in {out}')

@@ -6,7 +6,8 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     work_root = 'work_dirs/benchmarks/demo'    # default: work_dirs/benchmarks/<suite_name>
     report_dir = 'reports/demo'                # default: reports/<suite_name>
     seeds = [0]                                # default for every run
-    options = {'train_cfg.max_iters': 200}     # --cfg-options of every run (train, test, speed)
+    options = {'train_cfg.max_iters': 200}     # --cfg-options of every run whose config has
+                                               # the key (a key no run has is an error)
     speed = dict(num_images=10, warmup=3)      # ms/img after training; None: not measured
     runs = [dict(name='m2f_panoptic', config='configs/...py', label='M2F-Panoptic',
                  eval_tasks='all', seeds=[0, 1], options={...}), ...]  # paths from the cwd
@@ -14,6 +15,7 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     #   dict(name='pair', config=..., depends=dict(pspnet='model.semantic', panet=...))
     ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
     extra_columns = ['trained_models']         # optional results-table columns
+    pretrain = dict(config='configs/pretrain/X.py', label='...')  # optional shared first step
 
 Each (run, seed) trains in ``<work_root>/<name>-seed<k>/`` through ``tools/train.py``, is
 evaluated by ``tools/test.py`` and timed by ``tools/benchmark.py speed``, each a subprocess with
@@ -22,6 +24,11 @@ these steps are done, so an interrupted suite resumes where it stopped. A run wi
 has a ``compose`` step instead of ``train``: it needs the same seed of each dependency finished
 (they come earlier in ``runs``), its cost is theirs added up, and it takes only its own
 ``options`` (the suite-wide ones configure training).
+
+A suite with ``pretrain`` first builds (or finds in the cache) the pre-trained backbone that its
+models' configs name (``tools/pretrain.py``; :mod:`unibench.engine.pretrained`); the pre-training
+run's record is copied to ``<work_root>/pretrain/`` so the tables show its cost as a row of its
+own, once, shared by every model.
 """
 import json
 import os
@@ -36,12 +43,13 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from mmengine.config import Config
 
 from unibench.engine.checkpoint import last_checkpoint
-from unibench.engine.config import load_config
+from unibench.engine.config import check_option_keys, load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.reporting.compose import dependency_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EVAL_TASKS = ('panoptic', 'instance', 'semantic', 'all')
+PRETRAIN_RUN = 'pretrain'  # <work_root>/pretrain/: the shared pre-training's record
 Executor = Callable[[List[str], str], int]
 """``execute(argv, log_path) -> return code``; tests replace it to record what would run."""
 
@@ -89,6 +97,12 @@ class Suite:
     speed: Optional[Dict[str, int]] = None
     figures: Dict[str, Any] = field(default_factory=dict)
     extra_columns: List[str] = field(default_factory=list)  # tables.OPTIONAL_COLUMNS
+    pretrain: Optional[Dict[str, str]] = None  # config, label
+
+    @property
+    def run_ids(self) -> List[str]:
+        """The run ids of the suite's records (the pre-training's included)."""
+        return ([PRETRAIN_RUN] if self.pretrain else []) + [r.run_id for r in self.runs]
 
 
 @dataclass
@@ -111,6 +125,8 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
     root = work_root or cfg.get('work_root') or osp.join('work_dirs', 'benchmarks', name)
     common = dict(cfg.get('options') or {})
     runs = []
+    configs: Dict[str, Config] = {}
+    applied: set = set()
     allowed = {'name', 'config', 'label', 'eval_tasks', 'seeds', 'options', 'depends'}
     for index, run in enumerate(cfg.get('runs') or []):
         unknown = set(run) - allowed
@@ -123,12 +139,16 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
             raise ValueError(f'{path}: run {run["name"]!r}: eval_tasks must be "all" or tasks '
                              f'from {EVAL_TASKS}, got {eval_tasks}')
         depends = parse_depends(path, run)
+        # The suite-wide options configure training, which a composed run has not; a key the
+        # run's config lacks (a painter's list of schedulers has no `param_scheduler.end`) is
+        # left to the run's own options.
+        shared = {} if depends else applicable(common, run['config'], configs)
+        applied.update(shared)
         for seed in run.get('seeds', cfg.get('seeds', [0])):
             runs.append(RunSpec(
                 name=run['name'], seed=int(seed), config=run['config'],
                 label=run.get('label', run['name']), eval_tasks=eval_tasks,
-                # The suite-wide options configure training, which a composed run has not.
-                options={**({} if depends else common), **dict(run.get('options') or {})},
+                options={**shared, **dict(run.get('options') or {})},
                 work_dir=osp.join(root, f'{run["name"]}-seed{seed}'), index=index,
                 depends=depends))
             missing = [d for d in depends if f'{d}-seed{seed}' not in
@@ -136,15 +156,41 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
             if missing:
                 raise ValueError(f'{path}: run {run["name"]!r} (seed {seed}) depends on '
                                  f'{missing}, which must be earlier runs with that seed')
+    unused = sorted(set(common) - applied)
+    if unused and any(not r.depends for r in runs):
+        raise ValueError(f'{path}: options {unused} are keys of no run\'s config')
     names = [r.name for r in runs]
     if len({r.run_id for r in runs}) != len(runs):
         raise ValueError(f'{path}: run names repeat: {names}')
     ablation = {key: normalize_group(key, value, names=set(names))
                 for key, value in dict(cfg.get('ablation') or {}).items()}
+    pretrain = cfg.get('pretrain')
+    if pretrain is not None:
+        pretrain = dict(pretrain)
+        if set(pretrain) - {'config', 'label'} or not osp.isfile(pretrain.get('config', '')):
+            raise ValueError(f'{path}: pretrain must be dict(config=<existing file>, label=...), '
+                             f'got {pretrain}')
     return Suite(name=name, path=path, work_root=root,
                  report_dir=cfg.get('report_dir') or osp.join('reports', name), runs=runs,
                  ablation=ablation, speed=cfg.get('speed'), figures=dict(cfg.get('figures') or {}),
-                 extra_columns=list(cfg.get('extra_columns') or []))
+                 extra_columns=list(cfg.get('extra_columns') or []), pretrain=pretrain)
+
+
+def applicable(options: Dict[str, Any], config: str,
+               cache: Dict[str, Config]) -> Dict[str, Any]:
+    """The ``options`` whose keys ``config`` has (configs parsed once into ``cache``)."""
+    if config not in cache:
+        cache[config] = Config.fromfile(config) if osp.isfile(config) else None
+    if cache[config] is None:  # a missing config fails when the run starts, naming it
+        return dict(options)
+    keep = {}
+    for key, value in options.items():
+        try:
+            check_option_keys(cache[config], {key: value})
+        except KeyError:
+            continue
+        keep[key] = value
+    return keep
 
 
 def parse_depends(path: str, run: Dict[str, Any]) -> Dict[str, Optional[str]]:
@@ -264,10 +310,34 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
     execute = execute or execute_logged
     results = []
     with _exclusive(suite.work_root), _progress(len(statuses)) as advance:
+        if suite.pretrain and not _pretrain(suite, execute=execute, echo=echo):
+            return [dict(run=s.spec.run_id, todo=s.todo, ran=[], failed='pretrain', seconds=0.0)
+                    for s in statuses]
         for status in statuses:
             results.append(_run_one(suite, status, execute=execute, echo=echo))
             advance()
     return results
+
+
+def _pretrain(suite: Suite, *, execute: Executor, echo: Callable[[str], None]) -> bool:
+    """Builds or finds the shared pre-trained backbone; its record goes to the work root."""
+    work_dir = osp.join(suite.work_root, PRETRAIN_RUN)
+    log = osp.join(work_dir, 'logs', 'pretrain.log')
+    start = time.perf_counter()
+    argv = [sys.executable, osp.join(REPO_ROOT, 'tools', 'pretrain.py'), suite.pretrain['config'],
+            '--record-dir', work_dir]
+    code = execute(argv, log)
+    if code != 0:
+        echo(f'{PRETRAIN_RUN}: FAILED (exit {code}); log: {log}; no run can start without it')
+        return False
+    record = update_record(work_dir, dict(suite=dict(
+        suite=suite.name, run=PRETRAIN_RUN, name=PRETRAIN_RUN, seed=0, index=-1,
+        label=suite.pretrain.get('label', 'Backbone pre-training (shared)'),
+        config=suite.pretrain['config'])))
+    cached = (record.get('pretrain') or {}).get('cached')
+    echo(f'{PRETRAIN_RUN}: {"cached" if cached else "trained"} in '
+         f'{time.perf_counter() - start:.0f} s; {summary_line(record)}')
+    return True
 
 
 def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,

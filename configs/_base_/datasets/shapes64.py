@@ -12,7 +12,7 @@ jitter = (0.8, 1.25)
 # mask: the mask logits are 16 x 16 here, so that is 1.0 point per logit pixel (the papers: 12544
 # of a 256^2 logit map, 0.19; 4096 points on the 128^2 configs' 32^2 logits were 4).
 pretrained_backbone = dict(_delete_=True, type='CachedPretrained',  # replaces init_cfg=None
-                           pretrain='configs/pretrain/fpn_r18_1xb32-1k_shapes64-pretrain.py')
+                           pretrain='configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py')
 mask_points = 256
 
 _sizes = dict(RandomResize=dict(scale=image_size, ratio_range=jitter),

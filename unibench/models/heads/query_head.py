@@ -2,6 +2,7 @@
 masked-attention decoder, and the criterion that scores them."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from mmdet.structures import SampleList
 from mmengine.model import BaseModule
@@ -91,7 +92,10 @@ class QueryHead(BaseModule):
             ``(B, N, H / 4, W / 4)`` (initial queries first, final layer last); ``queries``:
             ``(B, N, C)`` the initial queries (OneFormer's contrastive loss reads them).
         """
-        mask_features, memories = self.pixel_decoder(x)  # memories: low to high resolution
+        # The official pixel decoder runs in fp32 under AMP (`@autocast(enabled=False)` on its
+        # forward_features): deformable attention's sampling is precision-sensitive.
+        with torch.autocast(x[0].device.type, enabled=False):
+            mask_features, memories = self.pixel_decoder([f.float() for f in x])
         queries, query_pos = self.init_queries(mask_features, batch_data_samples)
         cls_scores, mask_preds = self.decoder(queries, query_pos, mask_features, memories)
         return cls_scores, mask_preds, queries

@@ -1,0 +1,59 @@
+"""The peer-speed suite builds the same model in each framework and times it end to end."""
+import json
+
+import pytest
+from mmengine.config import Config
+
+from unibench.benchmark.peer_suite import run_and_report
+from unibench.benchmark.peers import build_peers, time_peers
+
+pytest.importorskip('transformers')
+
+M2F = 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-panoptic.py'
+ONEFORMER = 'configs/oneformer/oneformer_r18_1xb8-3k_shapes.py'
+SMALL = {'model.panoptic_head.pixel_decoder.encoder.num_layers': 1,
+         'model.panoptic_head.transformer_decoder.num_layers': 2,
+         'model.panoptic_head.criterion.num_points': 64}
+
+
+def small(path, **extra):
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict({**SMALL, **extra})
+    return cfg
+
+
+def test_every_framework_builds_the_same_mask2former():
+    peers = build_peers(small(M2F), batch=2, size=64)
+    assert [p.name for p in peers] == ['unibench', 'mmdet', 'transformers']
+    counts = {p.name: sum(x.numel() for x in p.model.parameters()) for p in peers}
+    assert len(set(counts.values())) == 1, counts  # one architecture, three implementations
+    times = time_peers(peers, steps=1, warmup=0, infer_images=1)
+    assert all(t['train_s'] > 0 and t['infer_ms'] > 0 for t in times.values())
+
+
+def test_oneformer_has_no_mmdet_peer_and_the_same_size_as_transformers():
+    peers = build_peers(small(ONEFORMER, **{'model.text_mapper.num_layers': 1}), batch=2,
+                        size=64)
+    assert [p.name for p in peers] == ['unibench', 'transformers']
+    counts = [sum(x.numel() for x in p.model.parameters()) for p in peers]
+    # transformers keeps OneFormer's contrastive logit scale in the model, unibench in its
+    # criterion (both train it): one parameter apart.
+    assert abs(counts[0] - counts[1]) <= 1, counts
+    time_peers(peers, steps=1, warmup=0, infer_images=1)
+
+
+def test_the_suite_writes_the_record_and_the_report(tmp_path):
+    suite = tmp_path / 'peers.py'
+    options = {**SMALL, 'model.panoptic_head.num_queries': 8}
+    suite.write_text(f"""
+work_root = {str(tmp_path / 'work')!r}
+out = {str(tmp_path / 'performance.md')!r}
+steps, warmup, infer_images = 1, 0, 1
+settings = [dict(name='tiny M2F', config={M2F!r}, size=64, batch=2, cfg_options={options!r})]
+""")
+    paths = run_and_report(str(suite), device='cpu', memory=False)
+    record = json.loads((tmp_path / 'work' / 'cpu.json').read_text())
+    assert set(record['settings'][0]['results']) == {'unibench', 'mmdet', 'transformers'}
+    text = (tmp_path / 'performance.md').read_text()
+    assert '| tiny M2F | unibench |' in text and 'HF transformers' in text
+    assert paths[1].endswith('performance.png')
