@@ -50,21 +50,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def publish(suite: reporting.Suite, out_dir: str, *, tables: bool, figures: bool,
-            qualitative: bool) -> None:
-    """Tables and/or figures of the suite's records into ``out_dir``; prints the paths."""
-    frame, paths = reporting.collect(suite.work_root, runs=suite.run_ids), []
-    if tables:
-        paths += reporting.write_report(frame, out_dir=out_dir, suite_name=suite.name,
-                                        ablation=suite.ablation, extra_columns=suite.extra_columns)
-    if figures:
-        from unibench.reporting.figures import write_figures  # matplotlib only when needed
-
-        grid = dict(suite.figures.get('qualitative', {})) if qualitative else None
-        paths += write_figures(frame, out_dir=out_dir, groups=suite.ablation, qualitative=grid)
-    print('\n'.join(['wrote:'] + [f'  {p}' for p in paths]))
-
-
 def main() -> int:
     args = parse_args()
     if args.command == 'peers':
@@ -101,8 +86,10 @@ def main() -> int:
             print(f'runs not completed (see the lines above and <work_dir>/logs/): {failed}')
         if args.dry_run or args.command == 'run':
             return int(bool(failed))
-    publish(suite, args.out_dir or suite.report_dir, tables=args.command != 'figures',
-            figures=args.command != 'report', qualitative=not args.no_qualitative)
+    paths = reporting.publish(suite, args.out_dir or suite.report_dir,
+                              tables=args.command != 'figures', figures=args.command != 'report',
+                              qualitative=not args.no_qualitative)
+    print('\n'.join(['wrote:'] + [f'  {p}' for p in paths]))
     return int(bool(failed))
 
 

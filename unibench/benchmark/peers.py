@@ -20,6 +20,7 @@ import os
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -308,4 +309,10 @@ def _peak_memory_child(config: str, name: str, batch: int, size: int, device: st
         peer.train_step()
     if device.startswith('cuda'):
         return torch.cuda.max_memory_allocated() / 2**30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    # VmHWM is this process image's own peak; ru_maxrss keeps the parent's across fork + exec.
+    status = Path('/proc/self/status')
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 2**20  # KiB -> GiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

@@ -6,8 +6,9 @@ from .real import (ADE20KPanopticDataset, ADE20KSemanticDataset, CityscapesPanop
 from .shapes import ShapesPanopticDataset
 
 __all__ = [
-    'PanopticCropDataset', 'UniPanopticDataset', 'ShapesPanopticDataset', 'COCOPanopticDataset', 'ADE20KPanopticDataset',
-    'CityscapesPanopticDataset', 'ADE20KSemanticDataset', 'CityscapesSemanticDataset'
+    'PanopticCropDataset', 'UniPanopticDataset', 'ShapesPanopticDataset', 'COCOPanopticDataset',
+    'ADE20KPanopticDataset', 'CityscapesPanopticDataset', 'ADE20KSemanticDataset',
+    'CityscapesSemanticDataset'
 ]
 from .pairs import PainterPairDataset  # noqa: E402  (the painter's in-context pairs)
 

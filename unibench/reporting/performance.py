@@ -39,7 +39,8 @@ def write_performance(records: List[Dict[str, Any]], out_md: str, *,
             for name in (k for k in ORDER if k in res):
                 r = res[name]
                 ratio = name == 'unibench'
-                lines.append('| {} | {} | {:.2f}M | {:.3f} | {:.1f} | {:.1f} | {} | {} | {} |'.format(
+                row = '| {} | {} | {:.2f}M | {:.3f} | {:.1f} | {:.1f} | {} | {} | {} |'
+                lines.append(row.format(
                     setting['name'], LABELS[name], r['params'] / 1e6, r['train_s'],
                     r['train_img_s'], r['infer_ms'],
                     f"{r['peak_gib']:.2f}" if 'peak_gib' in r else '–',

@@ -319,6 +319,24 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
     return results
 
 
+def publish(suite: Suite, out_dir: str, *, tables: bool = True, figures: bool = True,
+            qualitative: bool = True) -> List[str]:
+    """Tables and/or figures of the suite's records (its pre-training's included) into
+    ``out_dir``; returns the paths written."""
+    from unibench.reporting.records import collect
+    from unibench.reporting.tables import write_report
+    frame, paths = collect(suite.work_root, runs=suite.run_ids), []
+    if tables:
+        paths += write_report(frame, out_dir=out_dir, suite_name=suite.name,
+                              ablation=suite.ablation, extra_columns=suite.extra_columns)
+    if figures:
+        from unibench.reporting.figures import write_figures  # matplotlib only when needed
+
+        grid = dict(suite.figures.get('qualitative', {})) if qualitative else None
+        paths += write_figures(frame, out_dir=out_dir, groups=suite.ablation, qualitative=grid)
+    return paths
+
+
 def _pretrain(suite: Suite, *, execute: Executor, echo: Callable[[str], None]) -> bool:
     """Builds or finds the shared pre-trained backbone; its record goes to the work root."""
     work_dir = osp.join(suite.work_root, PRETRAIN_RUN)

@@ -1,4 +1,5 @@
 """Helpers for tests, smoke runs and benchmarks: tiny datasets and tiny versions of configs."""
+import re
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -9,7 +10,8 @@ from unibench.datasets.synthetic import generate_shapes_dataset
 from .checks import (PRED_FIELDS, assert_every_parameter_has_a_gradient,  # noqa: F401
                      assert_prediction_format, first_batch, total_loss)
 
-SHAPES_ROOT = 'data/shapes/'
+# The generated shapes datasets the configs point at: data/shapes/, data/shapes64/, ...
+SHAPES_ROOT = re.compile(r'^data/shapes\w*/')
 
 
 def make_tiny_shapes(root: Union[str, Path], *, num_train: int = 8, num_val: int = 4,
@@ -27,7 +29,7 @@ def tiny_config(config: Union[str, Config], *, data_root: Union[str, Path],
                 val_interval: Optional[int] = None) -> Config:
     """A shapes config re-pointed at ``data_root`` and shortened to ``max_iters`` iterations.
 
-    Every path under ``data/shapes/`` (dataset roots, evaluator annotation files) is rewritten,
+    Every path under ``data/shapes*/`` (``data/shapes/``, ``data/shapes64/``: dataset roots, evaluator annotation files) is rewritten,
     loaders run in the main process, and logging/checkpointing happen at the end of the run.
     """
     cfg = Config.fromfile(config) if isinstance(config, str) else config
@@ -49,11 +51,12 @@ def tiny_config(config: Union[str, Config], *, data_root: Union[str, Path],
     return cfg
 
 
-def _replace_prefix(node: Any, old: str, new: str) -> Any:
+def _replace_prefix(node: Any, old: 're.Pattern[str]', new: str) -> Any:
     if isinstance(node, dict):
         return {k: _replace_prefix(v, old, new) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
         return type(node)(_replace_prefix(v, old, new) for v in node)
-    if isinstance(node, str) and node.startswith(old):
-        return new + node[len(old):]
+    match = old.match(node) if isinstance(node, str) else None
+    if match:
+        return new + node[match.end():]
     return node
