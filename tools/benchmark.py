@@ -15,7 +15,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import unibench  # noqa: F401  (registers unibench's modules)
-from unibench import reporting
+from unibench import benchmark, reporting
 from unibench.engine.config import load_config
 
 
@@ -60,33 +60,33 @@ def main() -> int:
     if args.command in ('speed', 'compose'):
         cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options)
         if args.command == 'compose':
-            print(reporting.compose_run(cfg, work_dir=cfg.work_dir, depends=args.depends))
+            print(benchmark.compose_run(cfg, work_dir=cfg.work_dir, depends=args.depends))
             return 0
-        results = reporting.measure_speed(cfg, checkpoint=args.checkpoint, tasks=args.tasks,
+        results = benchmark.measure_speed(cfg, checkpoint=args.checkpoint, tasks=args.tasks,
                                           num_images=args.num_images, warmup=args.warmup,
                                           device=args.device)
         for task, r in results.items():
             print(f'{task}: {r["ms_per_img"]:.1f} ms/img (median {r["median_ms"]:.1f}, '
                   f'{r["num_images"]} images after {r["warmup"]} warm-up, {r["device"]})')
         if args.work_dir:
-            reporting.write_speed(args.work_dir, results)
+            benchmark.write_speed(args.work_dir, results)
         return 0
     if args.command == 'collect':
-        suite = reporting.load_suite(args.root) if osp.isfile(args.root) else None
+        suite = benchmark.load_suite(args.root) if osp.isfile(args.root) else None
         frame = reporting.collect(suite.work_root if suite else args.root)
         out = args.out or (osp.join(suite.report_dir, 'records.csv') if suite else None)
         print(reporting.write_csv(frame, out) if out else frame.to_csv(index=False))
         return 0
-    suite = reporting.load_suite(args.suite, work_root=args.work_root)
+    suite = benchmark.load_suite(args.suite, work_root=args.work_root)
     failed = []
     if args.command in ('run', 'all'):
-        failed = [r['run'] for r in reporting.run_suite(suite, dry_run=args.dry_run)
+        failed = [r['run'] for r in benchmark.run_suite(suite, dry_run=args.dry_run)
                   if r['failed']]
         if failed:
             print(f'runs not completed (see the lines above and <work_dir>/logs/): {failed}')
         if args.dry_run or args.command == 'run':
             return int(bool(failed))
-    paths = reporting.publish(suite, args.out_dir or suite.report_dir,
+    paths = benchmark.publish(suite, args.out_dir or suite.report_dir,
                               tables=args.command != 'figures', figures=args.command != 'report',
                               qualitative=not args.no_qualitative)
     print('\n'.join(['wrote:'] + [f'  {p}' for p in paths]))

@@ -9,6 +9,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import unibench  # noqa: F401  (registers unibench's modules)
+from unibench.benchmark import inference_model_cfg
 from unibench.engine.config import TASK_CHOICES, load_config, set_test_tasks
 
 
@@ -33,9 +34,7 @@ def main() -> None:
                       launcher=args.launcher)
     set_test_tasks(cfg, args.task)
     cfg.load_from = args.checkpoint
-    cfg.model.train_cfg = None  # the inference model: no assigner, no training-only modules
-    if args.prompt:
-        cfg.model.test_cfg.prompt_file = args.prompt
+    cfg.model = inference_model_cfg(cfg.model, prompt_file=args.prompt)
     metrics = Runner.from_cfg(cfg).test()
     print('\n'.join(f'{k}: {v}' for k, v in metrics.items()))
 

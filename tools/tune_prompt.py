@@ -9,7 +9,7 @@ from mmengine.config import DictAction
 
 import unibench  # noqa: F401  (registers unibench's modules)
 from unibench.engine.config import load_config
-from unibench.models.segmentors.painter_prompts import KINDS, tune_prompt
+from unibench.engine.painter_prompts import KINDS, tune_prompt
 
 
 def parse_args() -> argparse.Namespace:

@@ -10,7 +10,10 @@ default_hooks = dict(
                     save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-custom_hooks = [dict(type='RunRecordHook')]  # <work_dir>/record.json: cost, size, results
+custom_hooks = [
+    dict(type='RunRecordHook'),  # <work_dir>/record.json: cost, size, results
+    dict(type='CheckpointStateHook'),  # checkpoints torch's weights_only loader reads (--resume)
+]
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

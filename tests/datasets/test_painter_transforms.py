@@ -6,7 +6,7 @@ from mmdet.structures.mask import BitmapMasks
 
 from unibench.datasets.transforms.painter import (PackPainterInputs, PainterColorize,
                                                   augmented_view, image_targets, mosaic)
-from unibench.datasets.transforms.painter_colors import (location_colors, location_palette,
+from unibench.structures.painter import (location_colors, location_palette,
                                                          random_colors, semantic_palette)
 from unibench.registry import DATASETS
 

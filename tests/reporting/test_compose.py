@@ -13,8 +13,10 @@ from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.registry import MODELS
-from unibench.reporting import collect, load_suite, run_status, run_suite, summarize
-from unibench.reporting.compose import compose_run, dependency_options
+from unibench.benchmark import load_suite, run_status, run_suite
+from unibench.benchmark.predictions import ensure_dump
+from unibench.reporting import collect, summarize
+from unibench.benchmark.compose import compose_run, dependency_options
 from unibench.reporting.figures import qualitative_figure
 from unibench.reporting.tables import ablation_table, results_table, write_report
 from unibench.testing import tiny_config
@@ -183,12 +185,17 @@ def test_compose_run_saves_the_pair_and_sums_the_cost(tiny_shapes, tmp_path):
                                       backbone='ResNet-18')
     with pytest.raises(FileNotFoundError, match='dependency x has no finished training'):
         dependency_options(dict(x=str(tmp_path / 'none')), dict(x='model.semantic'))
-    # The figures rebuild the pair (no fusion head) and PANet from the configs in their work dirs.
-    pair = dict(label='pair', config=str(work / Path(PAIR).name), checkpoint=path)
-    panet = dict(label='ins', config=str(tmp_path / 'ins' / Path(INS).name),
+    # The qualitative dumps rebuild the pair (no fusion head) and PANet from the configs in their
+    # work dirs; the figures draw them.
+    pair = dict(label='pair', work_dir=str(work), config=str(work / Path(PAIR).name),
+                checkpoint=path)
+    panet = dict(label='ins', work_dir=deps['ins'], config=str(tmp_path / 'ins' / Path(INS).name),
                  checkpoint=last_checkpoint(deps['ins']))
-    for task, models in (('panoptic', [pair]), ('instance', [pair, panet])):
-        out = qualitative_figure(models, task=task, indices=[0], out_base=str(tmp_path / task))
+    for task, runs in (('panoptic', [pair]), ('instance', [pair, panet])):
+        models = [dict(label=run['label'], predictions=ensure_dump(
+            run['work_dir'], config=run['config'], checkpoint=run['checkpoint'], task=task,
+            indices=[0])) for run in runs]
+        out = qualitative_figure(models, task=task, out_base=str(tmp_path / task))
         assert [Path(p).suffix for p in out] == ['.png', '.pdf'] and Path(out[0]).stat().st_size
 
 

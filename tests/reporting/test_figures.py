@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unibench.benchmark.predictions import dump_predictions
 from unibench.reporting import collect
 from unibench.reporting.figures import (COLUMN_WIDTH, _paint_ids, qualitative_figure,
                                         read_scalars, write_figures)
@@ -55,10 +56,15 @@ def test_painted_ids_colour_classes_and_mark_edges():
     assert image[0, 2].sum() < 255  # and darkened on its edge
 
 
-def test_qualitative_grid_runs_the_inference_model(tiny_shapes, tmp_path):
+def test_qualitative_grid_draws_the_dumped_predictions(tiny_shapes, tmp_path):
     cfg = tiny_config(str(M2F_PANOPTIC), data_root=tiny_shapes, work_dir=tmp_path)
-    paths = qualitative_figure([dict(label='random M2F', config=cfg, checkpoint=None)],
-                               task='panoptic', indices=[0, 1], out_base=str(tmp_path / 'q'))
+    dump = dump_predictions(cfg, checkpoint=None, task='panoptic', indices=[0, 1],
+                            out=str(tmp_path / 'pred.npz'))
+    with np.load(dump) as data:
+        assert data['indices'].tolist() == [0, 1] and data['image_0'].shape == (64, 64, 3)
+        assert data['ids_1'].shape == data['truth_1'].shape == (64, 64)
+    paths = qualitative_figure([dict(label='random M2F', predictions=dump)],
+                               task='panoptic', out_base=str(tmp_path / 'q'))
     assert [p.split('/')[-1] for p in paths] == ['q.png', 'q.pdf']
     with Image.open(paths[0]) as png:
         assert png.size[0] == round(COLUMN_WIDTH * 300)

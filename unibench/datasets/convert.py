@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image
 
+from unibench.structures import IGNORE_INDEX
 from unibench.utils.io import atomic_write_bytes
 
 PathLike = str | os.PathLike[str]
-IGNORE_INDEX = 255
 """Semantic label of void pixels (no segment), as in mmseg / detectron2."""
 
 _T = TypeVar('_T')

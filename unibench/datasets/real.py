@@ -34,7 +34,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmseg.datasets import BaseSegDataset
 
-from unibench.datasets.convert import IGNORE_INDEX
+from unibench.structures import IGNORE_INDEX
 from unibench.datasets.panoptic import OrderedCOCOPanoptic, UniPanopticDataset
 from unibench.registry import DATASETS
 

@@ -1,5 +1,6 @@
-from . import hooks, optim, pretrained  # noqa: F401  (register hooks, initialisers, optim)
+from . import hooks, optim, pretrained, specialists  # noqa: F401  (register hooks, init, builders)
 from .checkpoint import allow_mmengine_checkpoints
 from .loops import TaskTestLoop, TaskValLoop
+from .painter_prompts import attach_prompts
 
-__all__ = ['TaskTestLoop', 'TaskValLoop', 'allow_mmengine_checkpoints']
+__all__ = ['TaskTestLoop', 'TaskValLoop', 'allow_mmengine_checkpoints', 'attach_prompts']

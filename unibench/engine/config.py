@@ -1,11 +1,14 @@
 """Config handling shared by ``tools/train.py``, ``tools/test.py`` and ``tools/benchmark.py``."""
 import os.path as osp
+import re
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, ConfigDict
 
 TASK_CHOICES = ('panoptic', 'instance', 'semantic', 'all')
+# The generated shapes datasets the configs point at: data/shapes/, data/shapes64/, ...
+SHAPES_ROOT = re.compile(r'^data/shapes\w*/')
 
 
 def load_config(path: str, *, work_dir: Optional[str] = None,
@@ -117,3 +120,22 @@ def init_cpu_distributed(cfg: Config, launcher: str) -> None:
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
                                      broadcast_buffers=False, find_unused_parameters=False)
+
+
+def repoint_data(cfg: Config, data_root: str, *, pattern: 're.Pattern[str]' = SHAPES_ROOT
+                 ) -> Config:
+    """``cfg`` with every path matching ``pattern`` (the shapes roots: dataset roots, evaluator
+    annotation files, prompt datasets) moved under ``data_root``."""
+    root = str(data_root).rstrip('/') + '/'
+    return Config(_replace_prefix(cfg.to_dict(), pattern, root), filename=cfg.filename)
+
+
+def _replace_prefix(node: Any, old: 're.Pattern[str]', new: str) -> Any:
+    if isinstance(node, dict):
+        return {k: _replace_prefix(v, old, new) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(_replace_prefix(v, old, new) for v in node)
+    match = old.match(node) if isinstance(node, str) else None
+    if match:
+        return new + node[match.end():]
+    return node

@@ -9,11 +9,13 @@ from typing import Callable, List, Optional, Sequence
 from mmengine.logging import print_log
 from mmengine.runner import TestLoop, ValLoop
 
+from unibench.engine.painter_prompts import attach_prompts
 from unibench.evaluation import TaskEvaluator
 from unibench.registry import LOOPS
 
 
 def _task_passes(loop, tasks: Sequence[str], run_iter: Callable) -> dict:
+    attach_prompts(loop.runner.model)  # a painter's few-shot prompts, drawn once per run
     evaluator = loop.evaluator
     metrics = {}
     try:

@@ -25,12 +25,12 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from unibench.engine.config import repoint_data
 from unibench.utils.io import atomic_write, atomic_write_bytes
 from unibench.pssl.classification import (CropSet, accuracy, instance_crops, normalize,
                                           train_classifier, write_crop_images)
 from unibench.pssl.saliency import ensemble, pseudo_label, smoothgrad, write_label_pngs
 from unibench.registry import DATASETS
-from unibench.testing import SHAPES_ROOT, _replace_prefix
 
 STEPS = ('classifiers', 'labels', 'pretrain', 'finetune')
 Log = Callable[[str], None]
@@ -127,8 +127,7 @@ def step_finetune(spec: Config, log: Log) -> List[dict]:
     for arm, load_from in (('PSSL pre-trained', str(init)), ('from scratch', None)):
         name = 'pssl' if load_from else 'scratch'
         cfg = _load(spec.finetune, work_dir=root / f'finetune_{name}', log_level=spec.log_level)
-        cfg = Config(_replace_prefix(cfg.to_dict(), SHAPES_ROOT, spec.data_root),
-                     filename=cfg.filename)
+        cfg = repoint_data(cfg, spec.data_root)
         cfg.load_from = load_from
         cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # one test pass at the end
         runner = Runner.from_cfg(cfg)

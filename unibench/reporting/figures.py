@@ -5,7 +5,8 @@
 * :func:`bars_figure`: grouped bars of PQ / AP / mIoU per model.
 * :func:`curves_figure`: training loss and validation metrics against iterations, read from
   mmengine's ``<work_dir>/<timestamp>/vis_data/scalars.json``.
-* :func:`qualitative_figure`: image, ground truth and each model's prediction for one task.
+* :func:`qualitative_figure`: image, ground truth and each model's prediction for one task, read
+  from the predictions the benchmark dumped (this module builds no model).
 """
 import glob
 import json
@@ -22,14 +23,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from unibench.engine.checkpoint import last_checkpoint  # noqa: E402
 from unibench.reporting.tables import TASK_METRICS, answering_run  # noqa: E402
+from unibench.structures import HEADLINE, INSTANCE_OFFSET, prediction_dump  # noqa: E402
 
 COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
-METRICS = (('panoptic/PQ', 'PQ', 1.0), ('instance/segm_mAP', 'AP', 100.0),
-           ('semantic/mIoU', 'mIoU', 1.0))
+METRICS = tuple((column, HEADLINE[task].label, HEADLINE[task].scale)
+                for task, column in TASK_METRICS)  # (frame column, axis label, scale)
 MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*', 'h', '<')
-INSTANCE_OFFSET = 1000  # mmdet's panoptic id encoding: label + instance * offset
 STYLE = {'font.size': 7, 'axes.titlesize': 7, 'axes.labelsize': 7, 'legend.fontsize': 6,
          'xtick.labelsize': 6, 'ytick.labelsize': 6, 'lines.linewidth': 1.0,
          'lines.markersize': 4, 'axes.grid': True, 'grid.alpha': 0.3, 'savefig.dpi': 300,
@@ -149,42 +149,42 @@ def read_scalars(work_dir: str) -> Tuple[pd.DataFrame, pd.DataFrame]:
     return frames[0], frames[1]
 
 
-def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, indices: Sequence[int],
-                       out_base: str, score_thr: float = 0.5) -> List[str]:
+def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, out_base: str,
+                       score_thr: float = 0.5) -> List[str]:
     """Image, ground truth and each model's ``task`` prediction on the same val images.
 
     Args:
-        models: ``{'label', 'config', 'checkpoint'}`` per model (``config`` a path or Config;
-            the work dir's dumped config carries the run's overrides).
-        task: ``panoptic``, ``instance`` or ``semantic`` (set as ``metainfo['task']``).
-        indices: Test-set images (rows).
+        models: ``{'label', 'predictions'}`` per model: the dump the benchmark wrote
+            (:func:`unibench.benchmark.predictions.dump_predictions`), all of the same images.
+        task: ``panoptic``, ``instance`` or ``semantic``.
         out_base: Output path without extension.
         score_thr: Instance predictions below this score are not drawn.
     """
-    from mmengine.config import Config
-
-    from unibench.reporting.speed import build_inference_model, load_samples, predict
-
     columns: List[Tuple[str, List[np.ndarray]]] = []
-    images, truths, palette = None, None, None
+    images: List[np.ndarray] = []
+    truths: List[np.ndarray] = []
     for spec in models:
-        cfg = spec['config'] if isinstance(spec['config'], Config) else Config.fromfile(
-            spec['config'])
-        samples = load_samples(cfg, indices=indices)
-        if images is None:
-            palette, images, truths = _ground_truth(cfg, samples, task=task)
-        model = build_inference_model(cfg, checkpoint=spec.get('checkpoint'))
-        # The void value of the model's output; models without a fusion head (the specialists)
-        # predict in the dataset's label space.
-        fusion = getattr(model, 'panoptic_fusion_head', None)
-        num_classes = getattr(fusion, 'num_classes', None) or len(palette)
-        columns.append((spec['label'], [
-            _paint_prediction(predict(model, s, task=task), task=task, palette=palette,
-                              num_classes=num_classes, score_thr=score_thr) for s in samples]))
-    columns = [('image', images or []), ('ground truth', truths or [])] + columns
+        with np.load(spec['predictions']) as dump:
+            if str(dump['task']) != task:
+                raise ValueError(f'{spec["predictions"]} holds {dump["task"]} predictions, not '
+                                 f'{task}')
+            count, palette = len(dump['indices']), dump['palette']
+            void = int(dump['num_classes'])
+            if not images:
+                images = [dump[f'image_{k}'] for k in range(count)]
+                truths = [_paint_ids(dump[f'truth_{k}'], palette, int(dump['truth_void']))
+                          for k in range(count)]
+            elif count != len(images):
+                raise ValueError(f'{spec["predictions"]} has {count} images, the first dump '
+                                 f'{len(images)}')
+            columns.append((spec['label'], [
+                _paint_ids(_drawn(dump, k, void, score_thr), palette, void)
+                for k in range(count)]))
+    columns = [('image', images), ('ground truth', truths)] + columns
+    rows = len(images)
     with plt.rc_context({**STYLE, 'axes.grid': False}):
         cell = COLUMN_WIDTH / len(columns)
-        fig, axes = plt.subplots(len(indices), len(columns), squeeze=False)
+        fig, axes = plt.subplots(max(rows, 1), len(columns), squeeze=False)
         for col, (title, pictures) in enumerate(columns):
             for row, picture in enumerate(pictures):
                 ax = axes[row, col]
@@ -193,7 +193,7 @@ def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, indices: 
                 ax.set_yticks([])
                 if row == 0:
                     ax.set_title(textwrap.fill(title, 14), fontsize=5, pad=2)
-        height = cell * len(indices) + 0.45
+        height = cell * rows + 0.45
         fig.set_size_inches(COLUMN_WIDTH, height)
         fig.suptitle(f'{task} predictions', fontsize=7, y=1 - 0.03 / height, va='top')
         fig.subplots_adjust(wspace=0.03, hspace=0.03, left=0.01, right=0.99, bottom=0.01,
@@ -202,50 +202,12 @@ def qualitative_figure(models: Sequence[Dict[str, Any]], *, task: str, indices: 
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-def _ground_truth(cfg: Any, samples: Sequence[Dict[str, Any]], *,
-                  task: str) -> Tuple[np.ndarray, List[np.ndarray], List[np.ndarray]]:
-    """Palette, RGB images and painted ground truth (from the panoptic PNGs) of ``samples``."""
-    from mmcv import imread
-
-    from unibench.datasets.convert import load_segment_ids
-    from unibench.registry import DATASETS
-
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    palette = np.array(dataset.metainfo['palette'], dtype=np.uint8)
-    num_classes = len(dataset.metainfo['classes'])
-    by_path = {osp.basename(dataset.get_data_info(i)['img_path']): dataset.get_data_info(i)
-               for i in range(len(dataset))}
-    images, truths = [], []
-    for sample in samples:
-        info = by_path[osp.basename(sample['data_samples'].img_path)]
-        images.append(imread(info['img_path'], channel_order='rgb'))
-        ids = load_segment_ids(info['seg_map_path'])
-        panoptic = np.full(ids.shape, num_classes, dtype=np.int64)
-        for k, segment in enumerate(info['segments_info']):
-            if task == 'instance' and not segment['is_thing']:
-                continue
-            instance = (k + 1) if segment['is_thing'] and task != 'semantic' else 0
-            panoptic[ids == segment['id']] = segment['category'] + instance * INSTANCE_OFFSET
-        truths.append(_paint_ids(panoptic, palette, num_classes))
-    return palette, images, truths
-
-
-def _paint_prediction(sample: Any, *, task: str, palette: np.ndarray, num_classes: int,
-                      score_thr: float) -> np.ndarray:
-    if task == 'panoptic':
-        ids = sample.pred_panoptic_seg.sem_seg[0].cpu().numpy().astype(np.int64)
-    elif task == 'semantic':
-        ids = sample.pred_sem_seg.sem_seg[0].cpu().numpy().astype(np.int64)
-    else:
-        pred = sample.pred_instances
-        masks = pred.masks.cpu().numpy().astype(bool)
-        ids = np.full(masks.shape[1:] if len(masks) else sample.ori_shape[:2], num_classes,
-                      dtype=np.int64)
-        order = np.argsort(pred.scores.cpu().numpy())  # draw the best on top
-        for rank, k in enumerate(order):
-            if float(pred.scores[k]) >= score_thr:
-                ids[masks[k]] = int(pred.labels[k]) + (rank + 1) * INSTANCE_OFFSET
-    return _paint_ids(ids, palette, num_classes)
+def _drawn(dump: Any, k: int, void: int, score_thr: float) -> np.ndarray:
+    """Image ``k``'s predicted ids; instance pixels scored below ``score_thr`` become void."""
+    ids = dump[f'ids_{k}']
+    if f'scores_{k}' in dump:
+        ids = np.where(dump[f'scores_{k}'] >= score_thr, ids, void)
+    return ids
 
 
 def _paint_ids(ids: np.ndarray, palette: np.ndarray, num_classes: int) -> np.ndarray:
@@ -342,7 +304,9 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
         frame: :func:`~unibench.reporting.records.collect` output.
         out_dir: Output folder.
         groups: Suite ablation groups (cost figure).
-        qualitative: ``{'indices': [...], 'score_thr': 0.5}``; ``None`` skips the grids.
+        qualitative: ``{'score_thr': 0.5}``; ``None`` skips the grids. A grid shows the runs
+            whose work dir has a prediction dump for its task (:func:`~unibench.structures.prediction_dump`, written
+            by :func:`unibench.benchmark.publish`).
     """
     from unibench.reporting.records import split_unfinished
     from unibench.reporting.tables import summarize
@@ -359,16 +323,12 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
     if qualitative is None:
         return paths
     for task, metric in TASK_METRICS:
-        models = []
-        for name in summary['name']:
-            run = first.loc[name]
-            config = osp.join(run['work_dir'], f'{run["config"]}.py')
-            checkpoint = last_checkpoint(run['work_dir'])
-            if _finite(run.get(metric)) and osp.isfile(config) and checkpoint:
-                models.append(dict(label=run['label'], config=config, checkpoint=checkpoint))
+        models = [dict(label=first.loc[name, 'label'],
+                       predictions=prediction_dump(first.loc[name, 'work_dir'], task))
+                  for name in summary['name'] if _finite(first.loc[name].get(metric))]
+        models = [m for m in models if osp.isfile(m['predictions'])]
         if models:
-            paths += qualitative_figure(
-                models, task=task, indices=qualitative.get('indices', (0, 1, 2)),
-                score_thr=qualitative.get('score_thr', 0.5),
-                out_base=osp.join(out_dir, f'qualitative_{task}'))
+            paths += qualitative_figure(models, task=task,
+                                        score_thr=qualitative.get('score_thr', 0.5),
+                                        out_base=osp.join(out_dir, f'qualitative_{task}'))
     return paths

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from unibench.engine.hooks import RECORD_FILE, read_record
+from unibench.utils.records import RECORD_FILE, read_record
 
 ID_COLUMNS = ('suite', 'name', 'label', 'run', 'seed', 'index')
 
@@ -78,7 +78,7 @@ def flatten_record(record: Dict[str, Any], *, work_dir: str) -> Dict[str, Any]:
         batch_size=train.get('batch_size'), images_seen=train.get('images_seen'),
         wall_clock_s=train.get('wall_clock_s'), devices=train.get('devices'),
         device_hours=train.get('device_hours'), train_img_per_s=train.get('train_img_per_s'),
-        # A composed run (unibench.reporting.compose) counts the models its dependencies trained.
+        # A composed run (unibench.benchmark.compose) counts the models its dependencies trained.
         trained_models=train.get('trained_models', 1) if train else None,
         data_time_share=train.get('data_time_share'), peak_memory_bytes=peak.get('bytes'),
         peak_memory_kind=peak.get('kind'), params_train=size.get('params_train'),

@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pandas as pd
 
 from unibench.reporting.records import split_unfinished
+from unibench.structures import HEADLINE, TASKS
 
-TASK_METRICS = (('panoptic', 'panoptic/PQ'), ('instance', 'instance/segm_mAP'),
-                ('semantic', 'semantic/mIoU'))
+# (task, column of the collected frame) of each task's headline metric
+TASK_METRICS = tuple((task, f'{task}/{HEADLINE[task].name}') for task in TASKS)
 DASH = {'md': '–', 'tex': '--'}
 
 

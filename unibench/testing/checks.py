@@ -3,14 +3,11 @@ the prediction format each task's evaluator reads."""
 from typing import Dict, List
 
 import torch
-from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmengine.config import Config
 from mmengine.runner import Runner, set_random_seed
 from torch import Tensor, nn
 
-PRED_FIELDS = dict(panoptic='pred_panoptic_seg', instance='pred_instances',
-                   semantic='pred_sem_seg')
-"""The data-sample field each task's evaluator reads (``TaskEvaluator``)."""
+from unibench.structures import INSTANCE_OFFSET, PRED_FIELDS
 
 
 def first_batch(cfg: Config, split: str = 'train', seed: int = 0) -> dict:

@@ -1,8 +1,8 @@
 from .loading import LoadPanopticAnnotations
-from .task_targets import TASKS, DeriveTaskTargets, check_tasks, derive_task_targets, sample_task
+from .task_targets import DeriveTaskTargets, check_tasks, derive_task_targets, sample_task
 
-__all__ = ['LoadPanopticAnnotations', 'DeriveTaskTargets', 'derive_task_targets', 'TASKS',
-           'check_tasks', 'sample_task']
+__all__ = ['LoadPanopticAnnotations', 'DeriveTaskTargets', 'derive_task_targets', 'check_tasks',
+           'sample_task']
 from .painter import PackPainterInputs, PainterColorize  # noqa: E402  (the painter's colouring)
 
 __all__ += ['PainterColorize', 'PackPainterInputs']

@@ -13,12 +13,10 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmdet.structures import DetDataSample
 
-from unibench.datasets.transforms.painter_colors import (instance_map, location_colors,
-                                                         location_palette, paint, random_colors,
-                                                         semantic_palette)
 from unibench.registry import TRANSFORMS
-
-IGNORE_INDEX = 255
+from unibench.structures import IGNORE_INDEX
+from unibench.structures.painter import (instance_map, location_colors, location_palette, paint,
+                                         random_colors, semantic_palette)
 
 
 @TRANSFORMS.register_module()

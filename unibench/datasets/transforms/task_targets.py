@@ -7,9 +7,7 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
 from unibench.registry import TRANSFORMS
-
-TASKS = ('panoptic', 'instance', 'semantic')
-IGNORE_INDEX = 255
+from unibench.structures import IGNORE_INDEX, TASKS
 
 
 @TRANSFORMS.register_module()

@@ -1,7 +1,7 @@
 """Measurements behind a run record: environment, model size, FLOPs and peak memory.
 
 Plain functions, shared by :class:`~unibench.engine.hooks.RunRecordHook` and the reporting layer
-(``unibench.reporting.speed``). Each returns JSON-ready values; a measurement that cannot be made
+(``unibench.benchmark.speed``). Each returns JSON-ready values; a measurement that cannot be made
 is ``None`` together with the reason, never an estimate.
 """
 import os.path as osp

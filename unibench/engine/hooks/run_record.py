@@ -30,11 +30,12 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from . import cost
-from unibench.utils.io import atomic_write
 from unibench.registry import HOOKS
+from unibench.utils.records import (RECORD_FILE, evaluation_key, now, read_record,  # noqa: F401
+                                    record_path, update_record, write_json_atomic)
 
-RECORD_FILE = 'record.json'
+from . import cost
+
 SCHEMA_VERSION = 1
 _STATE_KEY = 'unibench_run_record'  # message-hub entry: saved in checkpoints, restored on resume
 
@@ -81,7 +82,7 @@ class RunRecordHook(Hook):
         self._session_iters = 0
         self._warmup = min(self.warmup_iters, max(runner.max_iters - runner.iter, 0) // 2)
         self._val_history = self._old_val_history(runner)
-        self._started_at = _now()
+        self._started_at = now()
         if is_main_process():  # the FLOP count traces a forward: once, not on every rank
             self._write(runner, identity=self._identity(runner), size=self._size(runner),
                         train=self._train_section(runner, status='running'))
@@ -202,7 +203,7 @@ class RunRecordHook(Hook):
         step_s, measured = s['measured_step_s'], s['measured_iters']
         return dict(
             status=status, started_at=self._started_at,
-            finished_at=_now() if status == 'finished' else None,
+            finished_at=now() if status == 'finished' else None,
             iterations=runner.iter, max_iters=runner.max_iters, sessions=s['sessions'],
             batch_size=s['batch_size'], images_seen=s['images_seen'],
             wall_clock_s=s['wall_clock_s'], val_s=s['val_s'],
@@ -227,7 +228,7 @@ class RunRecordHook(Hook):
         return dict(
             mode=mode, tasks=tasks, iter=runner.iter if mode == 'val' else None,
             checkpoint=cost.file_bytes(runner.cfg.get('load_from')) if mode == 'test' else None,
-            evaluated_at=_now(), seconds=time.perf_counter() - self._eval_start,
+            evaluated_at=now(), seconds=time.perf_counter() - self._eval_start,
             num_images=len(loader.dataset), peak_memory=cost.peak_memory(),
             device=env, num_processes=runner.world_size, results=results)
 
@@ -240,60 +241,6 @@ class RunRecordHook(Hook):
     def _write(self, runner, **sections: Any) -> None:
         if is_main_process():
             update_record(runner.work_dir, sections)
-
-
-# ---- record files -----------------------------------------------------------------------------
-def record_path(work_dir: str) -> str:
-    """Path of the record of ``work_dir``."""
-    return osp.join(work_dir, RECORD_FILE)
-
-
-def read_record(work_dir: str) -> Dict[str, Any]:
-    """The record of ``work_dir``; ``{}`` when there is none yet."""
-    path = record_path(work_dir)
-    if not osp.isfile(path):
-        return {}
-    with open(path) as f:
-        return json.load(f)
-
-
-def update_record(work_dir: str, sections: Dict[str, Any]) -> Dict[str, Any]:
-    """Merges ``sections`` into the record of ``work_dir`` and writes it atomically.
-
-    A dict section updates the stored section key by key (a key's value is replaced whole);
-    anything else replaces the section.
-
-    Returns:
-        The record as written.
-    """
-    os.makedirs(work_dir, exist_ok=True)
-    with _locked(work_dir):
-        record = read_record(work_dir)
-        for name, value in sections.items():
-            if isinstance(value, dict) and isinstance(record.get(name), dict):
-                record[name].update(value)
-            else:
-                record[name] = value
-        record['updated_at'] = _now()
-        write_json_atomic(record_path(work_dir), record)
-    return record
-
-
-def write_json_atomic(path: str, data: Any) -> None:
-    """Writes JSON to a temp file in the same folder, then renames it over ``path``."""
-    text = json.dumps(data, indent=1, sort_keys=False, allow_nan=False).encode()
-
-    def write(f) -> None:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())  # the record must survive a crash right after the rename
-
-    atomic_write(path, write)
-
-
-def evaluation_key(mode: str, tasks: Sequence[str]) -> str:
-    """Key of an evaluation in ``record['evaluations']``, e.g. ``test:panoptic+instance``."""
-    return f'{mode}:{"+".join(tasks)}'
 
 
 def backbone_name(model_cfg: dict) -> Optional[str]:
@@ -309,23 +256,6 @@ def backbone_name(model_cfg: dict) -> Optional[str]:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-@contextmanager
-def _locked(folder: str) -> Iterator[None]:
-    """Serialises read-modify-write of a folder's record between processes (``flock`` on the
-    folder itself, so no lock file is left behind)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover  (Windows: a single writer is assumed)
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def _unwrap(model: Any) -> Any:
     return model.module if is_model_wrapper(model) else model
 
@@ -352,7 +282,3 @@ def _number(value: Any) -> Any:
 def _flat(entry: Dict[str, Any]) -> Dict[str, Any]:
     return {f'{task}/{name}': value for task, res in entry['results'].items()
             for name, value in res['metrics'].items()}
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec='seconds')

@@ -8,8 +8,9 @@ unclaimed pixels; then each stuff class of the semantic map on the unclaimed pix
 enough. Written anew for mmdet's output encoding.
 """
 import torch
-from mmdet.evaluation.functional import INSTANCE_OFFSET
 from torch import Tensor
+
+from unibench.structures import INSTANCE_OFFSET
 
 # detectron2 PanopticFPN defaults (combine_*): score 0.5, overlap 0.5, stuff area 4096 pixels at
 # COCO test scale (short side 800); configs scale the area to their image size.

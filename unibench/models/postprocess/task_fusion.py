@@ -14,8 +14,8 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from unibench.registry import MODELS
+from unibench.structures import TASKS
 
-TASKS = ('panoptic', 'instance', 'semantic')
 
 
 @MODELS.register_module()

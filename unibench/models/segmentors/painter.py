@@ -9,7 +9,8 @@ query's target. The encoder is :class:`~unibench.models.backbones.PainterViT`, t
 :mod:`unibench.models.postprocess.painter_decode`.
 """
 import math
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Protocol, Tuple
 
 import numpy as np
 import torch
@@ -19,15 +20,14 @@ from mmengine.config import ConfigDict
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from unibench.datasets.transforms.painter_colors import location_palette, semantic_palette
 from unibench.models.backbones.painter_vit import SEG_TYPES
 from unibench.models.layers.masking import block_mask
 from unibench.models.postprocess.painter_decode import (decode_instances, decode_semantic,
                                                         merge_panoptic)
-from unibench.models.segmentors.painter_prompts import Prompt, PromptBank
 from unibench.registry import MODELS
+from unibench.structures import TASKS
+from unibench.structures.painter import location_palette, semantic_palette
 
-TASKS = ('panoptic', 'instance', 'semantic')
 ENSEMBLES = ('feature', 'spatial')
 # Painter's training masks (train_painter_vit_large.sh: 784 of 1568 target patches, at most 392
 # per block, at least 16; main_train.py --half_mask_ratio 0.1: the whole query half).
@@ -37,6 +37,27 @@ TEST_DEFAULTS = dict(task='panoptic', num_prompts=1, ensemble='feature', prompt_
                      prompt_split='train', prompt_dataset=None, prompt_file=None,
                      inst_dist_thr=19.0, inst_min_area=1, max_per_image=100,
                      pan_score_thr=0.0, pan_overlap_thr=0.5, stuff_min_area=64)
+
+
+@dataclass
+class Prompt:
+    """Prompt pairs of one colouring kind: ``img`` and ``tgt`` ``(k, 3, H, W)``, normalised."""
+
+    img: Tensor
+    tgt: Tensor
+    ids: List[int]
+    source: str
+
+
+class PromptSource(Protocol):
+    """What the painter needs of its prompts (:class:`unibench.engine.painter_prompts.PromptBank`
+    builds them from data): the prompts of a kind, and the protocol to record with predictions."""
+
+    def get(self, kind: str) -> Prompt:
+        ...
+
+    def record(self) -> dict:
+        ...
 
 
 @MODELS.register_module()
@@ -95,7 +116,7 @@ class Painter(BaseModel):
                              persistent=False)
         self.register_buffer('location_palette', torch.from_numpy(
             location_palette(*location_cells)).float(), persistent=False)
-        self._prompt_bank: Optional[PromptBank] = None
+        self._prompt_bank: Optional[PromptSource] = None
 
     # ---- canvas -----------------------------------------------------------------------------
     def normalize_images(self, imgs: Tensor) -> Tensor:
@@ -179,12 +200,21 @@ class Painter(BaseModel):
         return dict(loss_painting=self.loss_painting(pred, tgts, self.pixel_weight(mask, valid)))
 
     # ---- inference --------------------------------------------------------------------------
-    def prompt_bank(self) -> PromptBank:
-        """The inference prompts (built from ``test_cfg`` on first use)."""
+    @property
+    def has_prompts(self) -> bool:
+        return self._prompt_bank is not None
+
+    def attach_prompts(self, bank: PromptSource) -> None:
+        """Hands the model its inference prompts (the model reads no data itself)."""
+        self._prompt_bank = bank
+
+    def prompt_bank(self) -> PromptSource:
+        """The inference prompts; an error if none were attached."""
         if self._prompt_bank is None:
-            self._prompt_bank = PromptBank(self, **{
-                k: self.test_cfg[k] for k in ('prompt_dataset', 'num_prompts', 'prompt_seed',
-                                              'prompt_split', 'prompt_file')})
+            raise RuntimeError(
+                'Painter has no inference prompts: unibench.engine.attach_prompts(model) builds '
+                'them from test_cfg (prompt_dataset, prompt_file); the task loops '
+                '(TaskValLoop, TaskTestLoop) and unibench.benchmark.build_inference_model call it')
         return self._prompt_bank
 
     def paint(self, inputs: Tensor, kind: str, prompt: Optional[Prompt] = None) -> Tensor:

@@ -25,8 +25,8 @@ from torch import Tensor
 
 from unibench.models.segmentors.mask2former import feature_shapes
 from unibench.registry import MODELS
+from unibench.structures import IGNORE_INDEX
 
-IGNORE_INDEX = 255
 
 
 @MODELS.register_module()

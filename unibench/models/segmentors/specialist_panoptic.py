@@ -3,26 +3,23 @@
 Kirillov et al., "Panoptic Segmentation", CVPR 2019, Sec. 7: a semantic segmenter's stuff and an
 instance segmenter's things, merged by :func:`combine_semantic_and_instances`. Each child is built
 from its own config and trained on its own; this model trains nothing.
+
+The model is handed its two built children; configs say ``type='SpecialistPanoptic'`` with each
+child's config file and checkpoint, which :func:`unibench.engine.specialists.build_specialist_panoptic`
+(registered under that name) reads before it builds this model.
 """
-import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from torch import nn
 
 from unibench.models.postprocess.combine_panoptic import (OVERLAP_THR, SCORE_THR, STUFF_AREA,
                                                           combine_semantic_and_instances)
-from unibench.registry import MODELS
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-TASKS = ('panoptic', 'instance', 'semantic')
-CHILD_KEYS = {'config', 'checkpoint'}
+from unibench.structures import TASKS
 
 
-@MODELS.register_module()
 class SpecialistPanoptic(BaseModel):
     """A semantic and an instance model answering the three tasks.
 
@@ -32,12 +29,8 @@ class SpecialistPanoptic(BaseModel):
     preprocessor, as it was trained. The parameters are both children's.
 
     Args:
-        semantic: ``dict(config=PATH, checkpoint=PATH | None)``: a model writing
-            ``pred_sem_seg`` over all classes (things first). The config's ``model`` is built as
-            ``tools/test.py`` builds it (``train_cfg=None``); the checkpoint, when given, is
-            loaded at construction. Relative paths are tried from the working directory, then
-            from the repository root.
-        instance: The same for a model writing ``pred_instances`` over the thing classes.
+        semantic: A model writing ``pred_sem_seg`` over all classes (things first).
+        instance: A model writing ``pred_instances`` over the thing classes.
         num_things_classes: Thing classes (labels ``[0, num_things_classes)``).
         num_stuff_classes: Stuff classes (the labels after the things).
         test_cfg: ``score_thr``, ``overlap_thr``, ``stuff_area`` of the combination (defaults:
@@ -50,7 +43,7 @@ class SpecialistPanoptic(BaseModel):
 
     family = 'specialist_panoptic'
 
-    def __init__(self, *, semantic: dict, instance: dict, num_things_classes: int,
+    def __init__(self, *, semantic: nn.Module, instance: nn.Module, num_things_classes: int,
                  num_stuff_classes: int, test_cfg: Optional[dict] = None,
                  train_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -68,8 +61,13 @@ class SpecialistPanoptic(BaseModel):
                                 stuff_area=test_cfg.get('stuff_area', STUFF_AREA))
         self.num_things_classes = num_things_classes
         self.num_classes = num_things_classes + num_stuff_classes
-        self.semantic = build_child(semantic, role='semantic')
-        self.instance = build_child(instance, role='instance')
+        for role, child in (('semantic', semantic), ('instance', instance)):
+            if not isinstance(child, nn.Module):
+                raise TypeError(f'SpecialistPanoptic.{role} must be a built model, got '
+                                f'{type(child).__name__}: build the pair from its config '
+                                "(type='SpecialistPanoptic', unibench.engine.specialists)")
+        self.semantic = semantic
+        self.instance = instance
 
     def forward(self, inputs: Any, data_samples: Optional[list] = None,
                 mode: str = 'tensor') -> Any:
@@ -133,35 +131,3 @@ class SpecialistPanoptic(BaseModel):
         batch = dict(inputs=inputs, data_samples=samples)
         return child.data_preprocessor(batch, False) if preprocess else batch
 
-
-def build_child(spec: dict, *, role: str) -> nn.Module:
-    """Builds the inference model of a child config and loads its checkpoint, if given."""
-    if not isinstance(spec, dict) or 'config' not in spec or set(spec) - CHILD_KEYS:
-        raise ValueError(f'SpecialistPanoptic.{role} must be dict(config=..., checkpoint=...), '
-                         f'got {spec!r}')
-    path = find_file(spec['config'], key=f'{role}.config')
-    model_cfg = Config.fromfile(path).model
-    model_cfg.train_cfg = None  # the inference model, as tools/test.py builds it
-    model = MODELS.build(model_cfg)
-    if spec.get('checkpoint'):
-        load_weights(model, find_file(spec['checkpoint'], key=f'{role}.checkpoint'))
-    return model
-
-
-def load_weights(model: nn.Module, path: str) -> None:
-    """Loads a (mmengine) checkpoint; keys the model lacks are training-only and skipped, but a
-    parameter missing from the file is an error."""
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    state = checkpoint.get('state_dict', checkpoint)
-    missing = model.load_state_dict(state, strict=False).missing_keys
-    if missing:
-        raise KeyError(f'{path} lacks {len(missing)} weights of {type(model).__name__}, e.g. '
-                       f'{missing[:3]}: is it a checkpoint of this config?')
-
-
-def find_file(path: str, *, key: str) -> str:
-    """``path`` from the working directory, else from the repository root."""
-    for candidate in (path, osp.join(REPO_ROOT, path)):
-        if osp.isfile(candidate):
-            return candidate
-    raise FileNotFoundError(f'SpecialistPanoptic.{key}: file not found: {path}')

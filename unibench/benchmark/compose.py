@@ -1,7 +1,7 @@
 """Runs that train nothing: a model composed of models that earlier runs of a suite trained.
 
 A suite run with ``depends=dict(pspnet='model.semantic', panet='model.instance')`` (see
-:mod:`unibench.reporting.suite`) gets, on every step, ``model.semantic.config`` /
+:mod:`unibench.benchmark.suite`) gets, on every step, ``model.semantic.config`` /
 ``model.semantic.checkpoint`` pointing at the config that ``pspnet`` of the same seed was trained
 with (dumped in its work dir) and at its last checkpoint. Its ``compose`` step, instead of
 training, builds the model once, saves it as one checkpoint (so ``tools/test.py`` and the speed
@@ -65,7 +65,7 @@ def compose_run(cfg: Config, *, work_dir: str, depends: Sequence[str]) -> str:
     Returns:
         The checkpoint path.
     """
-    from unibench.reporting.speed import build_inference_model
+    from unibench.benchmark.speed import build_inference_model
 
     records = [read_record(d) for d in depends]
     unfinished = [d for d, r in zip(depends, records)

@@ -11,7 +11,7 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     speed = dict(num_images=10, warmup=3)      # ms/img after training; None: not measured
     runs = [dict(name='m2f_panoptic', config='configs/...py', label='M2F-Panoptic',
                  eval_tasks='all', seeds=[0, 1], options={...}), ...]  # paths from the cwd
-    # A run made of earlier runs' trained models trains nothing (unibench.reporting.compose):
+    # A run made of earlier runs' trained models trains nothing (unibench.benchmark.compose):
     #   dict(name='pair', config=..., depends=dict(pspnet='model.semantic', panet=...))
     ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
     extra_columns = ['trained_models']         # optional results-table columns
@@ -45,7 +45,8 @@ from mmengine.config import Config
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import check_option_keys, load_config
 from unibench.engine.hooks import read_record, update_record
-from unibench.reporting.compose import dependency_options
+from unibench.structures import HEADLINE
+from unibench.benchmark.compose import dependency_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EVAL_TASKS = ('panoptic', 'instance', 'semantic', 'all')
@@ -333,6 +334,9 @@ def publish(suite: Suite, out_dir: str, *, tables: bool = True, figures: bool = 
         from unibench.reporting.figures import write_figures  # matplotlib only when needed
 
         grid = dict(suite.figures.get('qualitative', {})) if qualitative else None
+        if grid is not None:
+            from unibench.benchmark.predictions import dump_qualitative
+            dump_qualitative(frame, indices=grid.pop('indices', (0, 1, 2)))
         paths += write_figures(frame, out_dir=out_dir, groups=suite.ablation, qualitative=grid)
     return paths
 
@@ -409,14 +413,13 @@ def execute_logged(argv: List[str], log_path: str) -> int:
 def summary_line(record: Dict[str, Any]) -> str:
     """``PQ 41.2  AP 27.0  mIoU 46.1  0.05 device-h`` from a record's test results."""
     parts = []
-    keys = (('panoptic', 'PQ', 1), ('instance', 'segm_mAP', 100), ('semantic', 'mIoU', 1))
     for entry in record.get('evaluations', {}).values():
         if entry.get('mode') != 'test':
             continue
-        for task, metric, scale in keys:
+        for task, (metric, label, scale) in HEADLINE.items():
             value = entry.get('results', {}).get(task, {}).get('metrics', {}).get(metric)
             if value is not None:
-                parts.append(f'{"AP" if task == "instance" else metric} {value * scale:.1f}')
+                parts.append(f'{label} {value * scale:.1f}')
     hours = record.get('train', {}).get('device_hours')
     if hours is not None:
         parts.append(f'{hours:.3g} device-h')

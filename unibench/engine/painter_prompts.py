@@ -1,5 +1,10 @@
 """Inference prompts of the painter and in-context tuning (SegGPT §3.3).
 
+The painter (:class:`~unibench.models.segmentors.Painter`) paints with the prompts it is handed and
+reads no data itself; this module builds them from data. :func:`attach_prompts` gives a painter
+the :class:`PromptBank` its ``test_cfg`` describes (the task loops and
+:func:`~unibench.benchmark.build_inference_model` call it).
+
 :class:`PromptBank` draws the few-shot prompts: ``num_prompts`` images of the named split
 (``prompt_split``, the training split in every unibench config), picked with
 ``np.random.default_rng(prompt_seed)``, coloured with the inference colours (class palette for the
@@ -14,30 +19,31 @@ stays the colouring of the initial prompt.
 import json
 import os
 import os.path as osp
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-from unibench.utils.io import atomic_write
 from unibench.datasets.transforms.painter import image_targets
-from unibench.datasets.transforms.painter_colors import location_colors, paint
+from unibench.models.segmentors.painter import Painter, Prompt, seg_types
 from unibench.registry import DATASETS
+from unibench.structures import IGNORE_INDEX
+from unibench.structures.painter import location_colors, paint
+from unibench.utils.io import atomic_write
 
 KINDS = ('semantic', 'instance')
+BANK_KEYS = ('prompt_dataset', 'num_prompts', 'prompt_seed', 'prompt_split', 'prompt_file')
 
 
-@dataclass
-class Prompt:
-    """Prompt pairs of one colouring kind: ``img`` and ``tgt`` ``(k, 3, H, W)``, normalised."""
-
-    img: Tensor
-    tgt: Tensor
-    ids: List[int]
-    source: str
+def attach_prompts(model: nn.Module) -> nn.Module:
+    """Gives a painter (also inside a DDP wrapper) the prompt bank of its ``test_cfg``, once;
+    any other model is returned untouched. Prompts are drawn lazily, per kind, on first use."""
+    painter = getattr(model, 'module', model)
+    if isinstance(painter, Painter) and not painter.has_prompts:
+        painter.attach_prompts(PromptBank(painter, **{k: painter.test_cfg[k] for k in BANK_KEYS}))
+    return model
 
 
 class PromptBank:
@@ -124,7 +130,7 @@ def load_pairs(model: nn.Module, dataset, indices: Sequence[int], kind: str) -> 
         t = image_targets(results, model.num_things_classes)
         if kind == 'semantic':
             tgt = paint(t['sem'], dict(enumerate(palette)))
-            valid = t['sem'] != 255
+            valid = t['sem'] != IGNORE_INDEX
         else:
             tgt = paint(t['inst'], dict(enumerate(location_colors(t['masks'], locations))))
             valid = t['inst_valid']
@@ -156,8 +162,6 @@ def tune_prompt_tensor(model: nn.Module, prompt: Prompt, queries: dict, kind: st
     Returns:
         ``prompt`` (the tuned :class:`Prompt`) and ``losses`` (one per step).
     """
-    from unibench.models.segmentors.painter import seg_types  # circular at import time
-
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -218,7 +222,7 @@ def tune_prompt(cfg, checkpoint: str, out: str, *, iters: int = 100, lr: float =
     cfg.model.train_cfg = None
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu')
-    bank = model.prompt_bank()
+    bank = attach_prompts(model).prompt_bank()
     dataset = DATASETS.build(bank.dataset_cfg)
     tuned, summary = {}, {}
     for kind in kinds:

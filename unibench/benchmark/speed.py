@@ -12,12 +12,13 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from torch import nn
 
 from unibench.engine.hooks import update_record
+from unibench.engine.painter_prompts import attach_prompts
 from unibench.engine.hooks.cost import cpu_name
 from unibench.registry import DATASETS, MODELS
 
@@ -75,20 +76,30 @@ def write_speed(work_dir: str, results: Dict[str, Dict[str, Any]]) -> None:
     update_record(work_dir, dict(speed=results))
 
 
-def build_inference_model(cfg: Config, *, checkpoint: Optional[str] = None,
-                          device: str = 'cpu') -> nn.Module:
-    """The inference model of ``cfg`` (``train_cfg=None``, as ``tools/test.py`` builds it).
+def inference_model_cfg(model_cfg: ConfigDict, *, prompt_file: Optional[str] = None
+                        ) -> ConfigDict:
+    """The model config of inference (``tools/test.py``, speed runs, composition, prompts).
 
-    Training-only modules (OneFormer's text mapper) are not built, and their checkpoint keys are
-    dropped on load.
+    ``train_cfg=None``: training-only modules (OneFormer's text mapper, the assigner) are not
+    built, and their checkpoint keys are dropped on load. ``prompt_file``: a painter's tuned
+    prompts (``tools/tune_prompt.py``).
     """
-    init_default_scope(cfg.get('default_scope', 'unibench'))
-    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg = copy.deepcopy(model_cfg)
     model_cfg.train_cfg = None
-    model = MODELS.build(model_cfg)
+    if prompt_file:
+        model_cfg.setdefault('test_cfg', ConfigDict()).prompt_file = prompt_file
+    return model_cfg
+
+
+def build_inference_model(cfg: Config, *, checkpoint: Optional[str] = None,
+                          device: str = 'cpu', prompt_file: Optional[str] = None) -> nn.Module:
+    """The inference model of ``cfg`` in eval mode, with its checkpoint and (a painter) its
+    prompts attached."""
+    init_default_scope(cfg.get('default_scope', 'unibench'))
+    model = MODELS.build(inference_model_cfg(cfg.model, prompt_file=prompt_file))
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-    return model.to(device).eval()
+    return attach_prompts(model.to(device).eval())
 
 
 def load_samples(cfg: Config, *, indices: Sequence[int]) -> List[Dict[str, Any]]:
