@@ -8,7 +8,7 @@ from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmengine.config import Config
 from torch import nn
 
-from unibench.models.layers.level_fusion import LevelMaxFusion
+from unibench.models.roi_heads.level_fusion import LevelMaxFusion
 from unibench.registry import MODELS
 from unibench.testing import (assert_every_parameter_has_a_gradient, first_batch, tiny_config,
                               total_loss)

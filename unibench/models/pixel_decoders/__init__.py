@@ -1,4 +1,5 @@
-"""Imports every module of this folder so that their classes are registered."""
+"""Pixel decoders: unibench's own (the painter's); the query models use mmdet's
+``MSDeformAttnPixelDecoder``. Imports every module of this folder so that it is registered."""
 import importlib
 import pkgutil
 

@@ -16,11 +16,12 @@ from mmdet.structures import SampleList
 from mmengine.config import ConfigDict
 from torch import nn
 
+from unibench.models.segmentors.train_only import TrainOnlyParts
 from unibench.registry import MODELS
 
 
 @MODELS.register_module()
-class Mask2Former(MaskFormer):
+class Mask2Former(TrainOnlyParts, MaskFormer):
     """Mask-classification segmentor whose predictions follow each sample's task.
 
     The training targets come from :class:`~unibench.datasets.transforms.DeriveTaskTargets`, which
@@ -41,6 +42,7 @@ class Mask2Former(MaskFormer):
     """
 
     family = 'mask2former'
+    train_only_prefixes = ('panoptic_head.criterion.', )  # the loss's buffers (class weights)
 
     def __init__(self, *, backbone: dict, panoptic_head: dict, panoptic_fusion_head: dict,
                  neck: Optional[dict] = None, train_cfg: Optional[dict] = None,

@@ -7,9 +7,6 @@ from torch import Tensor
 from unibench.models.segmentors.mask2former import Mask2Former
 from unibench.registry import MODELS
 
-# Parameters that exist only for training; an inference model neither builds nor loads them.
-TRAIN_ONLY_PREFIXES = ('text_mapper.', 'panoptic_head.criterion.')
-
 
 @MODELS.register_module()
 class OneFormer(Mask2Former):
@@ -30,6 +27,7 @@ class OneFormer(Mask2Former):
     """
 
     family = 'oneformer'
+    train_only_prefixes = ('text_mapper.', *Mask2Former.train_only_prefixes)
 
     def __init__(self, *, text_mapper: Optional[dict] = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -52,23 +50,3 @@ class OneFormer(Mask2Former):
         x = self.extract_feat(batch_inputs)
         text_queries = None if self.text_mapper is None else self.text_mapper(batch_data_samples)
         return self.panoptic_head.loss(x, batch_data_samples, text_queries=text_queries)
-
-    def num_parameters(self, inference: bool = True) -> int:
-        """Parameter count; ``inference=True`` leaves out the training-only parts."""
-        return sum(p.numel() for name, p in self.named_parameters()
-                   if not (inference and name.startswith(TRAIN_ONLY_PREFIXES)))
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        """Drops the training-only keys of a training checkpoint loaded into an inference model.
-
-        torch (and mmengine's ``load_state_dict``) call this on the root before its children, so
-        the removed keys are neither loaded nor reported as unexpected.
-        """
-        if self.text_mapper is None:
-            for key in [k for k in state_dict if k.startswith(prefix + 'text_mapper.')]:
-                del state_dict[key]
-        if getattr(self.panoptic_head, 'criterion', None) is None:
-            for key in [k for k in state_dict
-                        if k.startswith(prefix + 'panoptic_head.criterion.')]:
-                del state_dict[key]
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -24,13 +24,14 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from unibench.models.segmentors.mask2former import feature_shapes
+from unibench.models.segmentors.train_only import TrainOnlyParts
 from unibench.registry import MODELS
 from unibench.structures import IGNORE_INDEX
 
 
 
 @MODELS.register_module()
-class SemanticSegmentor(EncoderDecoder):
+class SemanticSegmentor(TrainOnlyParts, EncoderDecoder):
     """mmseg ``EncoderDecoder`` that trains on and predicts into unibench data samples.
 
     It answers the semantic task only; asking it another task is an error that says so. The
@@ -50,6 +51,8 @@ class SemanticSegmentor(EncoderDecoder):
             rasterised targets are padded with void).
         init_cfg: mmengine init config.
     """
+
+    train_only_prefixes = ('auxiliary_head.', )  # deep supervision: a training loss
 
     def __init__(self, *, family: str, backbone: dict, decode_head: dict,
                  neck: Optional[dict] = None, auxiliary_head: Optional[dict] = None,
@@ -104,17 +107,6 @@ class SemanticSegmentor(EncoderDecoder):
             logits = self.whole_inference(inputs, metas)
         return add_semantic_predictions(data_samples, logits, align_corners=self.align_corners)
 
-    def num_parameters(self, inference: bool = True) -> int:
-        """Parameter count; ``inference=True`` leaves out the auxiliary head."""
-        return sum(p.numel() for name, p in self.named_parameters()
-                   if not (inference and name.startswith('auxiliary_head.')))
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        """Drops a training checkpoint's auxiliary-head keys when this model has none."""
-        if not self.with_auxiliary_head:
-            for key in [k for k in state_dict if k.startswith(prefix + 'auxiliary_head.')]:
-                del state_dict[key]
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 def to_seg_samples(data_samples: Sequence) -> List[SegDataSample]:

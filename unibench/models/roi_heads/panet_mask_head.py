@@ -12,7 +12,7 @@ from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmengine.model import normal_init
 from torch import Tensor, nn
 
-from unibench.models.layers.level_fusion import LevelMaxFusion
+from unibench.models.roi_heads.level_fusion import LevelMaxFusion
 from unibench.registry import MODELS
 
 

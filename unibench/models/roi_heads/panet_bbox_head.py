@@ -11,7 +11,7 @@ from typing import List
 from mmdet.models.roi_heads.bbox_heads import ConvFCBBoxHead
 from torch import nn
 
-from unibench.models.layers.level_fusion import LevelMaxFusion
+from unibench.models.roi_heads.level_fusion import LevelMaxFusion
 from unibench.registry import MODELS
 
 
