@@ -191,3 +191,40 @@ class CachedPretrainedInit(PretrainedInit):
 
     def _get_init_info(self) -> str:
         return f'{self.__class__.__name__}: load the cached backbone of {self.pretrain}'
+
+
+@WEIGHT_INITIALIZERS.register_module(name='Pretrained')
+class CoveringPretrainedInit(PretrainedInit):
+    """mmengine's ``Pretrained`` (same arguments, same sources: local paths, ``torchvision://``,
+    ``open-mmlab://``), but the checkpoint must cover the module: missing weights and shape
+    mismatches are an error that lists them, where mmengine loads what matches and warns.
+
+    Keys the module has no use for (a classifier head) are logged; ``num_batches_tracked``
+    counters, which older releases lack, may be missing, as in mmengine.
+    """
+
+    def __call__(self, module: nn.Module) -> None:
+        from mmengine.logging import print_log
+        from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_with_prefix
+
+        from unibench.utils.state_dict import check_covers, strip_prefix
+
+        if self.prefix is None:
+            checkpoint = _load_checkpoint(self.checkpoint, map_location=self.map_location)
+            state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) \
+                else checkpoint
+            state = strip_prefix(state, ('module.', ))
+        else:
+            state = _load_checkpoint_with_prefix(self.prefix, self.checkpoint,
+                                                 map_location=self.map_location)
+        own = {k: v for k, v in module.state_dict().items()
+               if k in state or not k.endswith('num_batches_tracked')}
+        unused = check_covers(own, state, source=str(self.checkpoint),
+                              target=type(module).__name__, allow_unexpected=True)
+        module.load_state_dict({k: state[k] for k in own}, strict=False)
+        print_log(f'{type(module).__name__}: loaded {len(own)} weights from {self.checkpoint}'
+                  f'{f" ({self.prefix})" if self.prefix else ""}; {len(unused)} unused '
+                  f'(e.g. {unused[:3]})', logger='current')
+        if hasattr(module, '_params_init_info'):
+            from mmengine.model.weight_init import update_init_info
+            update_init_info(module, init_info=self._get_init_info())
