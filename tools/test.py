@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 import unibench  # noqa: F401  (registers unibench's modules)
 from unibench.benchmark import inference_model_cfg
 from unibench.engine.config import TASK_CHOICES, load_config, set_test_tasks
+from unibench.engine.resume import check_checkpoint_file
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,7 +34,7 @@ def main() -> None:
     cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options,
                       launcher=args.launcher)
     set_test_tasks(cfg, args.task)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = check_checkpoint_file(args.checkpoint)
     cfg.model = inference_model_cfg(cfg.model, prompt_file=args.prompt)
     metrics = Runner.from_cfg(cfg).test()
     print('\n'.join(f'{k}: {v}' for k, v in metrics.items()))

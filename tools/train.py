@@ -6,6 +6,7 @@ from mmengine.runner import Runner
 
 import unibench  # noqa: F401  (registers unibench's modules)
 from unibench.engine.config import load_config
+from unibench.engine.resume import check_checkpoint_file, resume_checkpoint
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,10 +27,12 @@ def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options,
                       launcher=args.launcher, amp=args.amp)
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+    if args.resume == 'auto':  # the newest complete checkpoint of the work dir, if any
+        found = resume_checkpoint(cfg.work_dir)
+        cfg.resume, cfg.load_from = found is not None, found
+        print(f'resuming from {found}' if found else f'nothing to resume in {cfg.work_dir}')
     elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
+        cfg.resume, cfg.load_from = True, check_checkpoint_file(args.resume)
     Runner.from_cfg(cfg).train()
 
 

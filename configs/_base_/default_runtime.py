@@ -6,13 +6,15 @@ default_hooks = dict(
     # Validation metrics logged at their iteration (the curves), not at epoch 0.
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # Written to a temporary name, then renamed: a checkpoint file is always complete.
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=2,
-                    save_last=True),
+                    save_last=True, backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 custom_hooks = [
     dict(type='RunRecordHook'),  # <work_dir>/record.json: cost, size, results
     dict(type='CheckpointStateHook'),  # checkpoints torch's weights_only loader reads (--resume)
+    dict(type='ExactResumeHook'),  # random states in checkpoints: a resumed run is the same run
 ]
 env_cfg = dict(
     cudnn_benchmark=False,
