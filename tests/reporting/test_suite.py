@@ -230,3 +230,24 @@ def test_dry_run_lists_what_would_run_and_runs_nothing(tmp_path, tiny_options):
 def test_options_survive_the_command_line(value):
     parsed = DictAction._parse_iterable(format_option(value))
     assert parsed == value
+
+
+def test_a_diverged_run_is_reported_with_its_reason_and_the_suite_goes_on(tmp_path,
+                                                                          tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+
+    class Diverging(FakeExecutor):
+        def __call__(self, argv: list, log: str) -> int:
+            work_dir = argv[argv.index('--work-dir') + 1] if '--work-dir' in argv else ''
+            if Path(work_dir).name == 'pan-seed0' and Path(argv[1]).name == 'train.py':
+                update_record(work_dir, dict(train=dict(
+                    status='diverged', reason='non-finite loss at iteration 3: loss=nan')))
+                return 1
+            return super().__call__(argv, log)
+
+    lines = []
+    results = run_suite(suite, execute=Diverging(), echo=lines.append)
+    assert results[0]['failed'] == 'train'
+    assert any('pan-seed0: FAILED at train (exit 1: non-finite loss at iteration 3: loss=nan)'
+               in line for line in lines), lines
+    assert [r['failed'] for r in results[1:]] == [None, None]

@@ -392,7 +392,9 @@ def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
         code = execute(argv, log)
         if code != 0:
             result['failed'] = step
-            echo(f'{spec.run_id}: FAILED at {step} (exit {code}); log: {log}')
+            reason = read_record(spec.work_dir).get('train', {}).get('reason')
+            echo(f'{spec.run_id}: FAILED at {step} (exit {code}'
+                 f'{f": {reason}" if reason else ""}); log: {log}')
             break
     result['seconds'] = time.perf_counter() - start
     if result['failed'] is None:

@@ -94,6 +94,7 @@ class RunRecordHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None,
                          outputs: Any = None) -> None:
+        self._stop_if_diverged(runner, outputs)
         now = time.perf_counter()
         step, self._last = now - self._last, now
         images = _batch_size(data_batch) * runner.world_size
@@ -108,6 +109,27 @@ class RunRecordHook(Hook):
         self._session_iters += 1
         state['wall_clock_s'] = self._prev_wall + now - self._session_start
         runner.message_hub.update_info(_STATE_KEY, dict(state))
+
+    def _stop_if_diverged(self, runner, outputs: Any) -> None:
+        """A non-finite loss ends the run with an error naming the iteration and the terms; it
+        runs before the checkpoint hook, so the last checkpoint is the last good one. (The
+        official OneFormer sanitises non-finite gradients silently; a benchmark should say.)"""
+        bad = {k: float(v) for k, v in (outputs or {}).items()
+               if 'loss' in k and not math.isfinite(float(v))}
+        if not bad:
+            return
+        last = None
+        pointer = osp.join(runner.work_dir, 'last_checkpoint')
+        if osp.isfile(pointer):
+            with open(pointer) as f:
+                last = f.read().strip() or None
+        terms = ', '.join(f'{k}={v}' for k, v in sorted(bad.items()))
+        reason = f'non-finite loss at iteration {runner.iter + 1}: {terms}'
+        train = self._train_section(runner, status='diverged')
+        train.update(reason=reason, last_good_checkpoint=last)
+        self._write(runner, train=train)
+        raise FloatingPointError(f'{reason}; training stopped, the last good checkpoint is '
+                                 f'{last or "none (no checkpoint was saved yet)"}')
 
     def before_val(self, runner) -> None:
         self._eval_start = time.perf_counter()
