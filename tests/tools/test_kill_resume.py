@@ -1,6 +1,7 @@
 """A run killed with SIGKILL (here: while it writes a checkpoint) and resumed with --resume logs
 the same losses as an uninterrupted run with the same seed, for Mask2Former and OneFormer."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -79,3 +80,23 @@ def test_a_killed_run_resumes_to_the_same_losses(family, workers, tiny_shapes, t
     for it, values in got.items():
         for value in values:  # the killed session's and the resumed session's alike
             assert abs(value - expected[it][0]) <= 1e-6, (it, value, expected[it])
+
+
+def test_a_checkpoint_of_another_model_is_refused_by_test_py(tiny_shapes, tmp_path):
+    """tools/test.py with a Mask2Former checkpoint and a OneFormer config: the keys are listed,
+    nothing is evaluated with half-random weights."""
+    paths = {}
+    for family in ('mask2former', 'oneformer'):
+        cfg = tiny_config(str(REPO / LEAVES[family]), data_root=tiny_shapes, work_dir='unused',
+                          max_iters=1, model=TINY_MODELS[family])
+        paths[family] = tmp_path / f'{family}.py'
+        cfg.dump(str(paths[family]))
+    work = tmp_path / 'm2f'
+    subprocess.run(train_argv(paths['mask2former'], work), cwd=REPO, env=ENV, check=True,
+                   capture_output=True)
+    out = subprocess.run([sys.executable, 'tools/test.py', str(paths['oneformer']),
+                          str(work / 'iter_1.pth'), '--work-dir', str(tmp_path / 'test')],
+                         cwd=REPO, env=ENV, text=True, capture_output=True)
+    assert out.returncode != 0
+    assert re.search(r'iter_1.pth does not cover OneFormer: \d+ of \d+ weights missing, e.g. '
+                     r"\['panoptic_head\.", out.stderr), out.stderr[-2000:]
