@@ -1,4 +1,5 @@
 """--cfg-options handling shared by the tools (unibench.engine.config)."""
+import re
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,32 @@ def test_an_empty_slot_takes_keys_a_typo_does_not():
         load_config(M2F, options={'model.backbone.init_cfgs.type': 'Pretrained'})
     with pytest.raises(KeyError, match="'depths' is not in model.backbone"):
         load_config(M2F, options={'model.backbone.depths': 50})
+
+
+def test_an_argument_of_the_configured_type_is_accepted_a_typo_is_not():
+    from unibench.engine.config import load_config
+    path = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+    cfg = load_config(path, options={
+        'test_evaluator.metrics.panoptic.outfile_prefix': '/tmp/pan'})
+    assert cfg.test_evaluator.metrics.panoptic.outfile_prefix == '/tmp/pan'
+    with pytest.raises(KeyError, match="'outfile_prefx' is not in test_evaluator.metrics."
+                                       'panoptic'):
+        load_config(path, options={'test_evaluator.metrics.panoptic.outfile_prefx': '/tmp/p'})
+
+
+@pytest.mark.parametrize('key,value', [('train_cfg.max_iters', 'abc'),
+                                       ('optim_wrapper.optimizer.lr', 'fast'),
+                                       ('train_dataloader.batch_size', True)])
+def test_a_value_of_the_wrong_type_is_refused(key, value):
+    from unibench.engine.config import load_config
+    with pytest.raises(TypeError, match=rf'--cfg-options {re.escape(key)}='):
+        load_config('configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
+                    options={key: value})
+
+
+def test_numbers_and_none_are_accepted_where_the_config_has_a_number():
+    from unibench.engine.config import load_config
+    cfg = load_config('configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
+                      options={'optim_wrapper.optimizer.lr': 1, 'train_cfg.max_iters': 10,
+                               'optim_wrapper.clip_grad': None})
+    assert cfg.optim_wrapper.optimizer.lr == 1 and cfg.train_cfg.max_iters == 10

@@ -46,19 +46,22 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
 
 
 def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
-    """Raises ``KeyError`` naming the first ``--cfg-options`` key the config does not have.
+    """Raises ``KeyError`` naming the first ``--cfg-options`` key the config does not have, and
+    ``TypeError`` for a value whose type does not fit the one the config states.
 
     A key whose value is ``None`` is an empty slot the config declares (``init_cfg=None``), so
-    keys below it are accepted: ``model.backbone.init_cfg.checkpoint=/local/r18.pth``.
+    keys below it are accepted: ``model.backbone.init_cfg.checkpoint=/local/r18.pth``. A key the
+    config does not spell out is accepted when it is an argument of the ``type`` its dict builds
+    (``test_evaluator.metrics.panoptic.outfile_prefix=...``); a typo still fails.
 
     Returns:
         The dotted paths of the empty slots that the options fill.
     """
     slots = []
-    for key in options:
+    for key, value in options.items():
         node: Any = cfg.to_dict()
         walked: List[str] = []
-        for part in key.split('.'):
+        for i, part in enumerate(key.split('.')):
             if node is None and walked:
                 slots.append('.'.join(walked))
                 break
@@ -66,13 +69,73 @@ def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
                 node = node[int(part)]
             elif isinstance(node, dict) and part in node:
                 node = node[part]
+            elif isinstance(node, dict) and i == len(key.split('.')) - 1 and \
+                    _accepts(node.get('type'), part):
+                node = _NEW
             else:
                 where = '.'.join(walked) or 'the top level'
                 near = sorted(node.keys()) if isinstance(node, dict) else []
                 raise KeyError(f'unknown config key {key!r}: {part!r} is not in {where} '
                                f'(keys there: {near})')
             walked.append(part)
+        else:
+            _check_type(key, node, value)
     return sorted(set(slots))
+
+
+_NEW = object()  # a key the config does not spell out, accepted by its type's constructor
+_SCALARS = (bool, int, float, str)
+
+
+def _accepts(type_name: Any, argument: str) -> bool:
+    """Whether the class or function ``type_name`` names in any unibench registry (and their
+    mmdet / mmseg / mmengine parents) takes ``argument`` (or ``**kwargs``)."""
+    import inspect
+
+    from mmengine.registry import Registry
+
+    from unibench import registry
+
+    if not isinstance(type_name, str):
+        return False
+    for reg in vars(registry).values():
+        target = reg.get(type_name) if isinstance(reg, Registry) else None
+        if target is not None and _takes(target, argument, inspect):
+            return True
+    return False
+
+
+def _takes(target: Any, argument: str, inspect: Any) -> bool:
+    """A class's ``__init__`` chain takes ``argument``: a subclass that passes ``**kwargs`` on
+    is followed to the parent that names its arguments."""
+    inits = [c.__dict__['__init__'] for c in getattr(target, '__mro__', ())
+             if '__init__' in c.__dict__ and c is not object] or [target]
+    for init in inits:
+        try:
+            params = inspect.signature(init).parameters
+        except (TypeError, ValueError):
+            return False
+        if argument in params:
+            return True
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return False
+    return True  # **kwargs all the way up: nothing says the argument is wrong
+
+
+def _check_type(key: str, current: Any, value: Any) -> None:
+    """A scalar the config states keeps its kind: an int may become a float, anything may
+    become ``None`` (switch it off), a number may not become a word."""
+    if current is _NEW or current is None or value is None or not isinstance(current, _SCALARS):
+        return
+    if isinstance(current, bool) or isinstance(value, bool):
+        ok = isinstance(current, bool) and isinstance(value, bool)
+    elif isinstance(current, (int, float)):
+        ok = isinstance(value, (int, float))
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise TypeError(f'--cfg-options {key}={value!r}: the config has {current!r} '
+                        f'({type(current).__name__}), got {type(value).__name__}')
 
 
 def _open_slot(cfg: Config, path: str) -> None:
