@@ -20,11 +20,24 @@ import numpy as np
 BLACK = (0, 0, 0)
 
 
+# Painter's palette scripts: gen_color_ade20k_sem.py computes the base from the class count,
+# gen_color_coco_panoptic_segm.py fixes ``channelsep = 7`` for COCO panoptic's 133 classes
+# (the formula would give 6: only 1 of the 133 colours agrees).
+PAINTER_PALETTE_BASES = {133: 7}
+
+
+def palette_base(num_classes: int) -> int:
+    """Digits per channel of Painter's class palette for ``num_classes`` classes: 7 for COCO
+    panoptic's 133 (gen_color_coco_panoptic_segm.py), else ``int(K ** (1 / 3)) + 1``
+    (gen_color_ade20k_sem.py; HF ``build_palette`` uses this formula for every K)."""
+    return PAINTER_PALETTE_BASES.get(num_classes, int(num_classes**(1 / 3)) + 1)
+
+
 def semantic_palette(num_classes: int, base: Optional[int] = None) -> np.ndarray:
     """``(K, 3)`` uint8 class colours: ``255 - (r, g, b) * (256 // base)`` for the base-``base``
-    digits ``(r, g, b)`` of the class index; ``base`` defaults to ``int(K ** (1 / 3)) + 1``
-    (the ADE20K script; the COCO script fixes ``base = 7`` for its 133 classes)."""
-    base = base or int(num_classes**(1 / 3)) + 1
+    digits ``(r, g, b)`` of the class index; ``base`` defaults to :func:`palette_base` (Painter's
+    choice for ``K`` classes)."""
+    base = base or palette_base(num_classes)
     if base**3 < num_classes:
         raise ValueError(f'semantic palette: base {base} gives {base**3} < {num_classes} colours')
     step = 256 // base

@@ -3,6 +3,7 @@ from .task_targets import DeriveTaskTargets, check_tasks, derive_task_targets, s
 
 __all__ = ['LoadPanopticAnnotations', 'DeriveTaskTargets', 'derive_task_targets', 'check_tasks',
            'sample_task']
-from .painter import PackPainterInputs, PainterColorize  # noqa: E402  (the painter's colouring)
+from .painter import (PackPainterInputs, PainterColorize,  # noqa: E402  (the painter)
+                      PainterRandomResizedCrop)
 
-__all__ += ['PainterColorize', 'PackPainterInputs']
+__all__ += ['PainterColorize', 'PackPainterInputs', 'PainterRandomResizedCrop']

@@ -5,6 +5,7 @@ images (drawn by :class:`~unibench.datasets.PainterPairDataset`) into one colour
 and the query's coloured target; :class:`PackPainterInputs` packs them for the model, which
 stitches the canvases (``unibench.models.segmentors.painter``).
 """
+import math
 from typing import List, Sequence, Tuple
 
 import mmcv
@@ -122,6 +123,96 @@ class PainterColorize(BaseTransform):
 
 
 @TRANSFORMS.register_module()
+class PainterRandomResizedCrop(BaseTransform):
+    """Painter's training crop (Painter/main_train.py ``RandomResizedCrop(448, scale=(0.3, 1),
+    interpolation=3)``, torchvision's algorithm): a crop of random area fraction in ``scale``
+    and random aspect ratio (log-uniform in ``ratio``) resized to ``size`` **without** keeping
+    its aspect ratio, so the canvas is always full (no padding) and train and test geometry
+    agree (inference squashes every image to ``size``). Ten draws; when none fits the image,
+    the centre crop with the closest allowed ratio.
+
+    The image is resized with ``interpolation`` (Painter: bicubic), the semantic map and the
+    instance masks by nearest neighbour (Painter's ``interpolation2 = 'nearest'`` for
+    segmentation targets); instances left empty by the crop are dropped and the boxes are
+    recomputed from the masks.
+
+    Modified keys: ``img``, ``img_shape``, ``scale_factor``, ``gt_seg_map``, ``gt_masks``,
+    ``gt_bboxes``, ``gt_bboxes_labels``, ``gt_ignore_flags``.
+
+    Args:
+        size: ``(H, W)`` of the output.
+        scale: Range of the crop's area as a fraction of the image's.
+        ratio: Range of the crop's aspect ratio (width / height).
+        interpolation: mmcv interpolation of the image.
+    """
+
+    def __init__(self, *, size: Tuple[int, int], scale: Tuple[float, float] = (0.3, 1.0),
+                 ratio: Tuple[float, float] = (3 / 4, 4 / 3),
+                 interpolation: str = 'bicubic') -> None:
+        if not (0 < scale[0] <= scale[1] <= 1 and 0 < ratio[0] <= ratio[1]):
+            raise ValueError(f'PainterRandomResizedCrop: bad scale {scale} or ratio {ratio}')
+        self.size = tuple(size)
+        self.scale = tuple(scale)
+        self.ratio = tuple(ratio)
+        self.interpolation = interpolation
+
+    def transform(self, results: dict) -> dict:
+        y0, x0, ch, cw = random_resized_box(results['img'].shape[:2], self.scale, self.ratio,
+                                            np.random)
+        out_h, out_w = self.size
+        crop = lambda a: np.ascontiguousarray(a[y0:y0 + ch, x0:x0 + cw])  # noqa: E731
+        results['img'] = mmcv.imresize(crop(results['img']), (out_w, out_h),
+                                       interpolation=self.interpolation)
+        results['img_shape'] = (out_h, out_w)
+        results['scale_factor'] = (out_w / cw, out_h / ch)
+        if results.get('gt_seg_map') is not None:
+            results['gt_seg_map'] = mmcv.imresize(crop(results['gt_seg_map']), (out_w, out_h),
+                                                  interpolation='nearest')
+        if results.get('gt_masks') is not None:
+            masks = results['gt_masks'].crop(np.asarray([x0, y0, x0 + cw, y0 + ch]))
+            masks = masks.resize((out_h, out_w))
+            keep = masks.masks.reshape(len(masks), -1).any(axis=1)
+            masks = masks[np.flatnonzero(keep)]
+            results['gt_masks'] = masks
+            for key in ('gt_bboxes_labels', 'gt_ignore_flags'):
+                if results.get(key) is not None:
+                    results[key] = results[key][keep]
+            if results.get('gt_bboxes') is not None:
+                results['gt_bboxes'] = masks.get_bboxes(type(results['gt_bboxes']))
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(size={self.size}, scale={self.scale}, '
+                f'ratio={self.ratio}, interpolation={self.interpolation!r})')
+
+
+def random_resized_box(shape: Tuple[int, int], scale: Tuple[float, float],
+                       ratio: Tuple[float, float], rng=np.random) -> Tuple[int, int, int, int]:
+    """``(y0, x0, h, w)`` of a random resized crop of an ``(H, W)`` image: area fraction
+    uniform in ``scale``, aspect ratio ``w / h`` log-uniform in ``ratio``, position uniform;
+    after ten misses the centre crop of the image clipped to ``ratio`` (torchvision
+    ``RandomResizedCrop.get_params``, the crop Painter trains with)."""
+    height, width = shape
+    area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(10):
+        target = area * rng.uniform(*scale)
+        aspect = math.exp(rng.uniform(*log_ratio))
+        w = int(round(math.sqrt(target * aspect)))
+        h = int(round(math.sqrt(target / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            return int(rng.randint(0, height - h + 1)), int(rng.randint(0, width - w + 1)), h, w
+    aspect = width / height
+    if aspect < ratio[0]:
+        w, h = width, int(round(width / ratio[0]))
+    elif aspect > ratio[1]:
+        w, h = int(round(height * ratio[1])), height
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+@TRANSFORMS.register_module()
 class PackPainterInputs(BaseTransform):
     """Packs a coloured pair: ``inputs`` is the query image ``(3, H, W)`` (as PackDetInputs,
     BGR); the sample carries ``prompt_img`` ``(3, H, W)`` float (BGR), ``prompt_tgt`` and
@@ -197,7 +288,7 @@ def crop_resize(arrays: List[np.ndarray], box: Tuple[int, int, int, int],
     for i, a in enumerate(arrays):
         crop = np.ascontiguousarray(a[y0:y1, x0:x1])
         dtype = crop.dtype
-        if dtype == bool:
+        if dtype == np.bool_:
             crop = crop.astype(np.uint8)
         elif dtype == np.int64:
             crop = crop.astype(np.int32)

@@ -9,7 +9,8 @@ Follows Painter's evaluators (baaivision/Painter, commit 17518d2c, MIT):
   (``COCOCAInstSegEvaluatorCustom.post_process_segm_output_by_threshold``, ``--dist_thr 19`` in
   eval/coco_panoptic/eval.sh); pixels further than ``dist_thr`` from every location colour
   (in particular the black background) belong to no instance. Score = ``1 - d / max(d_max, 1)``
-  with ``d`` the instance's mean distance. A noisy pixel can lie within ``dist_thr`` of two
+  with ``d`` the instance's mean distance, over the ``max_candidates`` (2000) candidates of
+  smallest ``d`` (Painter's ``topk`` before NMS). A noisy pixel can lie within ``dist_thr`` of two
   neighbouring colours, so masks may overlap; as Painter, class-agnostic matrix NMS (mmdet's
   ``mask_matrix_nms``, Gaussian, sigma 2) decays the scores of overlapping masks and the best
   ``max_per_image`` are kept. The class is voted by the semantic painting:
@@ -41,23 +42,33 @@ def color_distance(painting: Tensor, colors: Tensor) -> Tensor:
     return (painting[None] - colors[:, :, None, None].to(painting)).abs().mean(dim=1)
 
 
-def decode_semantic(painting: Tensor, palette: Tensor) -> Tuple[PixelData, Tensor]:
+def decode_semantic(painting: Tensor, palette: Tensor,
+                    dist_type: str = 'abs') -> Tuple[PixelData, Tensor]:
     """Nearest palette colour per pixel.
 
     Args:
         painting: ``(3, H, W)`` RGB in [0, 255].
         palette: ``(K, 3)`` class colours.
+        dist_type: Painter's ``--dist_type`` (COCOPanoSemSegEvaluatorCustom): ``'abs'`` (mean
+            absolute channel difference, Painter's default and unibench's) or ``'square'``
+            (mean squared difference; the argmin of HF ``post_process_semantic_segmentation``).
 
     Returns:
         ``PixelData(sem_seg=(1, H, W) int64)`` and the distances ``(K, H, W)``.
     """
-    dist = color_distance(painting, palette)
+    if dist_type == 'abs':
+        dist = color_distance(painting, palette)
+    elif dist_type == 'square':
+        dist = (painting[None] - palette[:, :, None, None].to(painting)).pow(2).mean(dim=1)
+    else:
+        raise ValueError(f"decode_semantic: dist_type must be 'abs' or 'square', got "
+                         f'{dist_type!r}')
     return PixelData(sem_seg=dist.argmin(dim=0)[None]), dist
 
 
 def decode_instances(painting: Tensor, location_palette: Tensor, sem_dist: Tensor, *,
                      num_things_classes: int, dist_thr: float = 19.0, min_area: int = 1,
-                     max_per_image: int = 100) -> InstanceData:
+                     max_candidates: int = 2000, max_per_image: int = 100) -> InstanceData:
     """Class-aware instances from a location-coloured painting and the semantic distances.
 
     Args:
@@ -68,6 +79,9 @@ def decode_instances(painting: Tensor, location_palette: Tensor, sem_dist: Tenso
         dist_thr: Largest mean channel distance (0-255 scale) of an instance pixel to its
             colour: the background threshold.
         min_area: Instances with fewer pixels are dropped.
+        max_candidates: Candidates with the smallest mean distance kept before NMS; the scores
+            are normalised over them (Painter's ``topk = 2000``,
+            ``COCOCAInstSegEvaluatorCustom.post_process_segm_output_by_threshold``).
         max_per_image: Highest-scoring instances kept.
 
     Returns:
@@ -84,6 +98,9 @@ def decode_instances(painting: Tensor, location_palette: Tensor, sem_dist: Tenso
         masks.append(m[keep])
         mean_dist.append((dist * m)[keep].sum(dim=(1, 2)) / area[keep])
     masks, mean_dist = torch.cat(masks), torch.cat(mean_dist)
+    if len(mean_dist) > max_candidates:  # Painter: sort by mean distance, keep the top k
+        order = mean_dist.argsort()[:max_candidates]
+        masks, mean_dist = masks[order], mean_dist[order]
     scores = 1 - mean_dist / mean_dist.max().clamp(min=1.0) if len(masks) else mean_dist
     scores, _, masks, _ = mask_matrix_nms(masks, torch.zeros_like(scores, dtype=torch.long),
                                           scores, kernel='gaussian', sigma=2.0,

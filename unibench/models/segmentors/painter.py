@@ -34,7 +34,8 @@ TRAIN_DEFAULTS = dict(mask_ratio=0.5, max_block_ratio=0.25, min_block_patches=16
                       half_mask_prob=0.1)
 TEST_DEFAULTS = dict(task='panoptic', num_prompts=1, ensemble='feature', prompt_seed=0,
                      prompt_split='train', prompt_dataset=None, prompt_file=None,
-                     inst_dist_thr=19.0, inst_min_area=1, max_per_image=100,
+                     inst_dist_thr=19.0, inst_min_area=1, inst_max_candidates=2000,
+                     max_per_image=100,
                      pan_score_thr=0.0, pan_overlap_thr=0.5, stuff_min_area=64)
 
 
@@ -258,14 +259,19 @@ class Painter(BaseModel):
         cfg = self.test_cfg
         record = self.prompt_bank().record()
         for i, (sample, task) in enumerate(zip(data_samples, tasks)):
-            sem_pred, sem_dist = decode_semantic(_original(sem[i], sample, rescale), self.palette)
+            # Semantic paintings are upsampled bilinearly, instance paintings by nearest
+            # neighbour (Painter painter_inference_pano_{semseg,inst}.py): blending neighbouring
+            # location colours at instance edges would make colours of other instances.
+            sem_pred, sem_dist = decode_semantic(_original(sem[i], sample, rescale, 'bilinear'),
+                                                 self.palette)
             if task == 'semantic':
                 sample.pred_sem_seg = sem_pred
             else:
                 instances = decode_instances(
-                    _original(ins[i], sample, rescale), self.location_palette, sem_dist,
-                    num_things_classes=self.num_things_classes, dist_thr=cfg.inst_dist_thr,
-                    min_area=cfg.inst_min_area, max_per_image=cfg.max_per_image)
+                    _original(ins[i], sample, rescale, 'nearest'), self.location_palette,
+                    sem_dist, num_things_classes=self.num_things_classes,
+                    dist_thr=cfg.inst_dist_thr, min_area=cfg.inst_min_area,
+                    max_candidates=cfg.inst_max_candidates, max_per_image=cfg.max_per_image)
                 if task == 'instance':
                     sample.pred_instances = instances
                 else:
@@ -321,14 +327,13 @@ def _resize(x: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
     return F.interpolate(x, size=size, mode=mode, **kwargs)
 
 
-def _original(painting: Tensor, sample, rescale: bool) -> Tensor:
-    """Drops batch padding and, with ``rescale``, resizes bilinearly to the original size (the
-    official inference resizes the painting before decoding)."""
+def _original(painting: Tensor, sample, rescale: bool, mode: str) -> Tensor:
+    """Drops batch padding and, with ``rescale``, resizes to the original size with ``mode``
+    (the official inference resizes the painting before decoding)."""
     h, w = sample.metainfo['img_shape'][:2]
     painting = painting[:, :h, :w]
     if rescale:
-        painting = _resize(painting[None], tuple(sample.metainfo['ori_shape'][:2]),
-                           'bilinear')[0]
+        painting = _resize(painting[None], tuple(sample.metainfo['ori_shape'][:2]), mode)[0]
     return painting
 
 
