@@ -46,7 +46,7 @@ runs = [
     dict(name='danet', label='DANet', config='configs/danet/danet_r18-d8_1xb8-3k_shapes.py',
          eval_tasks='semantic'),
     dict(name='fastfcn', label='FastFCN',
-         config='configs/fastfcn/fastfcn_r18-jpu_psp_1xb8-3k_shapes.py',
+         config='configs/fastfcn/fastfcn_r18-d32_jpu_psp_1xb8-3k_shapes.py',
          eval_tasks='semantic'),
     dict(name='gscnn', label='Gated-SCNN', config='configs/gscnn/gscnn_r18-d8_1xb8-3k_shapes.py',
          eval_tasks='semantic'),

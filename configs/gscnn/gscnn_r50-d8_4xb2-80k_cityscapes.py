@@ -1,14 +1,6 @@
 # Gated-SCNN R50-D8 on Cityscapes with the specialists' budget (8 images per iteration, 512 x 1024
 # crops, 80k iterations, SGD poly 0.9). The release: WideResNet38, 720 crops, 8 x 1 images, 175
 # epochs (~65k iterations), SGD lr 0.01, poly power 1.0, wd 1e-4.
-_base_ = [
-    '../_base_/models/gscnn_r50-d8.py', '../_base_/datasets/cityscapes_semantic.py',
-    '../_base_/schedules/sgd_poly.py', '../_base_/default_runtime.py'
-]
-num_classes = _base_.num_things_classes + _base_.num_stuff_classes
-max_iters = 80000
-sync_bn = 'torch'  # BN -> SyncBatchNorm in multi-GPU runs (mmseg's SyncBN)
-
-model = dict(num_classes=num_classes)
-param_scheduler = dict(end=max_iters)
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 10)
+_base_ = ['../_base_/models/gscnn_r50-d8.py', '../_base_/datasets/cityscapes_semantic.py',
+          '../_base_/schedules/sgd_poly.py', '../_base_/default_runtime.py']
+model = dict(num_classes=_base_.num_classes)

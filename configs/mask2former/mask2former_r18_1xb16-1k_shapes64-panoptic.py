@@ -1,9 +1,7 @@
 # Mask2Former trained for panoptic segmentation only (one of the three "separate models") on the
 # 64 x 64 shapes benchmark, from the shared pre-trained backbone.
-_base_ = [
-    '../_base_/models/mask2former_r18-small.py', '../_base_/datasets/shapes64.py',
-    '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py'
-]
+_base_ = ['../_base_/models/mask2former_r18-small.py', '../_base_/datasets/shapes64.py',
+          '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py']
 model = dict(
     backbone=dict(init_cfg=_base_.pretrained_backbone),
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,

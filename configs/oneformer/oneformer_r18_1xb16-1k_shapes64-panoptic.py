@@ -1,10 +1,8 @@
 # OneFormer trained on panoptic targets only (no task sampling; the task token is always
 # "panoptic"): the single-task row of the OneFormer paper's App. Tab. IV, on the 64 x 64 shapes
 # benchmark. Everything else is oneformer_r18_1xb16-1k_shapes64.py.
-_base_ = [
-    '../_base_/models/oneformer_r18-small.py', '../_base_/datasets/shapes64.py',
-    '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py'
-]
+_base_ = ['../_base_/models/oneformer_r18-small.py', '../_base_/datasets/shapes64.py',
+          '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py']
 model = dict(
     backbone=dict(init_cfg=_base_.pretrained_backbone),
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,
@@ -12,6 +10,4 @@ model = dict(
                        criterion=dict(num_points=_base_.mask_points)),
     text_mapper=dict(dataset_type=_base_.dataset_type))
 train_dataloader = dict(dataset=dict(tasks=('panoptic', )))
-# The official train_net.py never clips: its nan_to_num loop exhausts the parameter
-# iterator before clip_grad_norm_ (Mask2Former's does clip, at 0.01).
-optim_wrapper = dict(clip_grad=None)
+optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

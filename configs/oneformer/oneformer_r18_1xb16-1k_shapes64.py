@@ -1,16 +1,12 @@
 # OneFormer trained once, jointly on panoptic, instance and semantic targets (task sampled per
 # image, as the dataset base sets), on the 64 x 64 shapes benchmark from the shared pre-trained
 # backbone; data, schedule and sizes as the Mask2Former shapes64 leaves.
-_base_ = [
-    '../_base_/models/oneformer_r18-small.py', '../_base_/datasets/shapes64.py',
-    '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py'
-]
+_base_ = ['../_base_/models/oneformer_r18-small.py', '../_base_/datasets/shapes64.py',
+          '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py']
 model = dict(
     backbone=dict(init_cfg=_base_.pretrained_backbone),
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,
                        num_stuff_classes=_base_.num_stuff_classes,
                        criterion=dict(num_points=_base_.mask_points)),
     text_mapper=dict(dataset_type=_base_.dataset_type))  # class names: the dataset's METAINFO
-# The official train_net.py never clips: its nan_to_num loop exhausts the parameter
-# iterator before clip_grad_norm_ (Mask2Former's does clip, at 0.01).
-optim_wrapper = dict(clip_grad=None)
+optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

@@ -3,24 +3,11 @@
 # params (OneFormer paper App. Tab. II; our inference model: 47.3M).
 # Data: ade20k_panoptic.py (short side 0.5-2.0 x 512, crop 512 x 512, test short side 512, SSD
 # colour jitter, hflip).
-_base_ = [
-    '../_base_/models/oneformer_r50.py', '../_base_/datasets/ade20k_panoptic.py',
-    '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py'
-]
-# SEM_SEG_HEAD.NUM_CLASSES 150 (ADE20K panoptic)
-num_things, num_stuff = _base_.num_things_classes, _base_.num_stuff_classes
-num_queries = 150  # ONE_FORMER.NUM_OBJECT_QUERIES
-max_iters = 160000  # SOLVER.MAX_ITER, poly (power 0.9)
-
+_base_ = ['../_base_/models/oneformer_r50.py', '../_base_/datasets/ade20k_panoptic.py',
+          '../_base_/schedules/adamw_poly.py', '../_base_/default_runtime.py']
 model = dict(
-    panoptic_head=dict(num_things_classes=num_things, num_stuff_classes=num_stuff,
-                       num_queries=num_queries),
+    panoptic_head=dict(num_things_classes=_base_.num_things_classes,  # SEM_SEG_HEAD.NUM_CLASSES 150
+                       num_stuff_classes=_base_.num_stuff_classes),
     text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
-    test_cfg=dict(object_mask_thr=0.5,  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K only)
-                  max_per_image=num_queries))  # TEST.DETECTIONS_PER_IMAGE
-train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 = SOLVER.IMS_PER_BATCH 16
-param_scheduler = dict(end=max_iters)
-train_cfg = dict(max_iters=max_iters, val_interval=5000)  # TEST.EVAL_PERIOD
-# The official train_net.py never clips: its nan_to_num loop exhausts the parameter
-# iterator before clip_grad_norm_ (Mask2Former's does clip, at 0.01).
-optim_wrapper = dict(clip_grad=None)
+    test_cfg=dict(object_mask_thr=0.5))  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K only)
+optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

@@ -5,10 +5,8 @@
 # other shapes models (AdamW 1e-3, poly, 3k iterations at batch 8). Things only, scored by mask AP.
 # On CPU, pooling every RoI from all 4 levels (mmcv RoIAlign, single-threaded) is the costly part:
 # width and RoI count are what keep a step near the other shapes models'.
-_base_ = [
-    '../_base_/models/panet_r50_fpn.py', '../_base_/datasets/shapes.py',
-    '../_base_/schedules/shapes_3k.py', '../_base_/default_runtime.py'
-]
+_base_ = ['../_base_/models/panet_r50_fpn.py', '../_base_/datasets/shapes.py',
+          '../_base_/schedules/shapes_3k.py', '../_base_/default_runtime.py']
 num_things = _base_.num_things_classes
 width = 64  # neck, RPN and RoI head channels (the paper: 256)
 box_fc_channels = 256  # fc6 / fc7 (the paper: 1024); fc6 has one copy per level
@@ -40,5 +38,4 @@ train_dataloader = dict(dataset=dict(tasks=('instance', )))
 # An instance model answers the instance task only: mask AP on the instances JSON.
 val_evaluator = dict(metrics=dict(_delete_=True, instance=_base_.val_evaluator.metrics.instance))
 test_evaluator = val_evaluator
-val_cfg = dict(tasks=['instance'])
-test_cfg = dict(tasks=['instance'])
+val_cfg = test_cfg = dict(tasks=['instance'])

@@ -5,10 +5,8 @@
 # and 43.1 box AP with this config (37.8 / 42.1 in the paper's own implementation). Deviation:
 # trained and evaluated on the instance GT derived from COCO panoptic, as every unibench COCO
 # instance model (non-overlapping masks).
-_base_ = [
-    '../_base_/models/panet_r50_fpn.py', '../_base_/datasets/coco_panoptic.py',
-    '../_base_/default_runtime.py'
-]
+_base_ = ['../_base_/models/panet_r50_fpn.py', '../_base_/datasets/coco_panoptic.py',
+          '../_base_/default_runtime.py']
 num_things = _base_.num_things_classes  # MODEL.NUM_CLASSES 81 = 80 things + background
 max_iters = 180000  # SOLVER.MAX_ITER
 

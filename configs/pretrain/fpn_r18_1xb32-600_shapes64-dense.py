@@ -10,7 +10,6 @@ _base_ = ['../_base_/datasets/shapes64.py', '../_base_/default_runtime.py']
 data_root = 'data/shapes64-pretrain/'
 # tools/pretrain.py writes this split (tools/make_synthetic.py arguments) when it is missing.
 pretrain_data = dict(out=data_root, train=4000, val=200, size=64, seed=1, preset='demo')
-num_classes = _base_.num_things_classes + _base_.num_stuff_classes
 max_iters = 600
 norm_cfg = dict(type='BN', requires_grad=True)
 
@@ -25,7 +24,7 @@ model = dict(
                   init_cfg=None),
     decode_head=dict(  # in_channels are read off the backbone
         type='mmseg.FPNHead', in_index=[0, 1, 2, 3], feature_strides=[4, 8, 16, 32],
-        channels=64, dropout_ratio=0.1, num_classes=num_classes, norm_cfg=norm_cfg,
+        channels=64, dropout_ratio=0.1, num_classes=_base_.num_classes, norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     train_cfg=dict(),

@@ -3,8 +3,11 @@
 # labels, the top SmoothGrad decile = the crop's class and the rest background. Loss: weighted
 # cross-entropy, 1 for the object classes and 0.1 for background (PaddleSeg stdc1_seg_pssl.yml),
 # which balances the ~1:9 area ratio of the top decile to the rest.
-# A variant of the shapes PSPNet leaf (its model, other data), so one level deeper than leaves.
-_base_ = ['../pspnet/pspnet_r18-d8_1xb8-3k_shapes.py']
+# The model is the shapes PSPNet's (pspnet_r18-d8_1xb8-3k_shapes.py, same bases), whose
+# fine-tuning tools/pssl.py starts from these weights: its ResNet-18 and widths are restated here
+# (tests/models/test_semantic_specialists.py checks that the two match).
+_base_ = ['../_base_/models/pspnet_r50-d8.py', '../_base_/datasets/shapes.py',
+          '../_base_/schedules/shapes_3k.py', '../_base_/default_runtime.py']
 num_classes = _base_.num_things_classes + 1  # the thing classes (shapes labels 0-6) + background
 class_weight = [1.0] * _base_.num_things_classes + [0.1]
 
@@ -12,8 +15,11 @@ model = dict(
     # 48 px crops are not padded: mmseg 1.2.2's CrossEntropyLoss with class_weight indexes the
     # weights with every label, so ignored (255) padding pixels would fail.
     data_preprocessor=dict(pad_size_divisor=8),
-    decode_head=dict(num_classes=num_classes, loss_decode=dict(class_weight=class_weight)),
-    auxiliary_head=dict(num_classes=num_classes, loss_decode=dict(class_weight=class_weight)))
+    backbone=dict(type='mmseg.ResNet', depth=18),
+    decode_head=dict(channels=128, num_classes=num_classes,
+                     loss_decode=dict(class_weight=class_weight)),
+    auxiliary_head=dict(channels=64, num_classes=num_classes,
+                        loss_decode=dict(class_weight=class_weight)))
 train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True),
     dict(type='mmseg.LoadAnnotations'),  # crops/ann/*.png: class id or background

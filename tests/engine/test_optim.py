@@ -9,7 +9,7 @@ from unibench.engine.optim import param_group_of
 from unibench.registry import MODELS
 
 SHAPES_M2F = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
-SWIN_L = 'configs/mask2former/mask2former_swin-l-p4-w12-384_8xb2-160k_ade20k-panoptic.py'
+SWIN_L = 'configs/mask2former/mask2former_swin-l_8xb2-160k_ade20k-panoptic.py'
 
 
 def groups(path):

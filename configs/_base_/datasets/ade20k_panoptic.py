@@ -2,12 +2,13 @@
 # docs/datasets.md). Contiguous labels: 100 thing classes first, then 50 stuff classes.
 # Augmentation: OneFormer Base-ADE20K-UnifiedSegmentation.yaml (R50): short side chosen from
 # 0.5-2.0 x 512 (long side <= 2048), crop 512 x 512, SSD colour jitter, hflip; test short side 512.
-# Crop 640 (Swin-L / ConvNeXt-L OneFormer, every Mask2Former panoptic/instance model): leaves
-# rebuild the steps that depend on `image_size` (see oneformer_swin-l_8xb2-160k_ade20k.py).
+# Crop 640 (Swin-L / ConvNeXt-L OneFormer, every Mask2Former panoptic/instance model):
+# ade20k_panoptic_640.py rebuilds the steps that depend on `image_size`.
 dataset_type = 'ADE20KPanopticDataset'
 data_root = 'data/ADEChallengeData2016/'
 num_things_classes = 100
 num_stuff_classes = 50
+num_classes = num_things_classes + num_stuff_classes  # per-pixel classifiers, painter palette
 image_size = (512, 512)  # INPUT.CROP.SIZE = MIN_SIZE_TEST; MAX_SIZE_TRAIN/TEST = 4 x crop
 backend_args = None
 
@@ -35,7 +36,7 @@ test_pipeline = [
                                           'scale_factor')),
 ]
 train_dataloader = dict(
-    batch_size=2,
+    batch_size=2,  # per GPU: the leaves' N x 2 (8 x 2 = the papers' batch 16)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

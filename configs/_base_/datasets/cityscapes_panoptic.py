@@ -7,6 +7,7 @@ dataset_type = 'CityscapesPanopticDataset'
 data_root = 'data/cityscapes/'
 num_things_classes = 8
 num_stuff_classes = 11
+num_classes = num_things_classes + num_stuff_classes  # per-pixel classifiers, painter palette
 image_size = (512, 1024)  # (h, w): INPUT.CROP.SIZE
 backend_args = None
 
@@ -34,7 +35,7 @@ test_pipeline = [
                                           'scale_factor')),
 ]
 train_dataloader = dict(
-    batch_size=2,
+    batch_size=2,  # per GPU: the leaves' N x 2 (8 x 2 = the papers' batch 16)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -8,6 +8,7 @@ data_root = 'data/cityscapes/'
 # Semantic-only data: a model classifies all 19 classes as stuff (one mask per class present).
 num_things_classes = 0
 num_stuff_classes = 19
+num_classes = num_things_classes + num_stuff_classes  # per-pixel classifiers, painter palette
 image_size = (512, 1024)  # (h, w): INPUT.CROP.SIZE
 backend_args = None
 
@@ -31,7 +32,7 @@ test_pipeline = [
     dict(type='PackDetInputs', meta_keys=('img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 train_dataloader = dict(
-    batch_size=2,
+    batch_size=2,  # per GPU: the leaves' N x 2 (8 x 2 = the papers' batch 16)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -6,6 +6,7 @@ dataset_type = 'COCOPanopticDataset'
 data_root = 'data/coco/'
 num_things_classes = 80
 num_stuff_classes = 53
+num_classes = num_things_classes + num_stuff_classes  # per-pixel classifiers, painter palette
 image_size = (1024, 1024)  # INPUT.IMAGE_SIZE: the LSJ crop
 backend_args = None
 
@@ -31,7 +32,7 @@ test_pipeline = [
                                           'scale_factor')),
 ]
 train_dataloader = dict(
-    batch_size=2,
+    batch_size=2,  # per GPU: the leaves' N x 2 (8 x 2 = the papers' batch 16)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -4,6 +4,7 @@ dataset_type = 'ShapesPanopticDataset'
 data_root = 'data/shapes/'
 num_things_classes = 7  # tests check these against ShapesPanopticDataset.METAINFO
 num_stuff_classes = 5
+num_classes = num_things_classes + num_stuff_classes  # per-pixel classifiers, painter palette
 image_size = (128, 128)  # train crop and test resize; generated images are 128 x 128 (demo)
 backend_args = None
 

@@ -8,13 +8,5 @@ _base_ = ['./semantic_r50-d8.py']
 model = dict(
     type='SemanticSegmentor',
     family='danet',
-    decode_head=dict(
-        type='mmseg.DAHead',
-        in_index=3,
-        channels=512,
-        pam_channels=64,
-        dropout_ratio=0.1,
-        norm_cfg=_base_.norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    decode_head=dict(_base_.head, type='mmseg.DAHead', in_index=3, channels=512, pam_channels=64),
     auxiliary_head=_base_.auxiliary_head)

@@ -22,13 +22,6 @@ model = dict(
         dilations=(1, 2, 4, 8),
         align_corners=False,
         norm_cfg=norm_cfg),
-    decode_head=dict(
-        type='mmseg.PSPHead',
-        in_index=2,
-        channels=512,
-        pool_scales=(1, 2, 3, 6),
-        dropout_ratio=0.1,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    auxiliary_head=dict(_base_.auxiliary_head, in_index=1))  # stage 3 is the neck's 2nd input
+    # The neck's outputs: stages 2 and 3, then the JPU feature.
+    decode_head=dict(_base_.psp_head, in_index=2),
+    auxiliary_head=dict(_base_.auxiliary_head, in_index=1))

@@ -4,7 +4,7 @@
 # stream, ASPP fusion and the dual-task loss follow the release (unibench GSCNNHead, GSCNNLoss);
 # head input channels are read from the backbone. Class counts come from the leaf.
 _base_ = ['./semantic_r50-d8.py']  # backbone and preprocessor (the release's mean / std)
-norm_cfg = _base_.norm_cfg  # the release: SyncBN (leaves set sync_bn)
+norm_cfg = _base_.norm_cfg  # the release: SyncBN (sgd_poly.py sets sync_bn)
 
 model = dict(
     type='GSCNN',

@@ -7,6 +7,10 @@ neck_channels = 256  # FPN.DIM
 box_fc_channels = 1024  # FAST_RCNN.MLP_HEAD_DIM
 num_levels = 4  # FPN.ROI_MIN_LEVEL 2 .. ROI_MAX_LEVEL 5: every RoI is pooled on P2-P5
 roi_strides = [4, 8, 16, 32]
+box_roi_size, mask_roi_size = 7, 14  # FAST_RCNN / MRCNN.ROI_XFORM_RESOLUTION
+roi_layer = dict(type='RoIAlign', sampling_ratio=2)  # ROI_XFORM_SAMPLING_RATIO
+roi_extractor = dict(type='AdaptiveRoIExtractor', out_channels=neck_channels,
+                     featmap_strides=roi_strides)
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)  # FPN.USE_GN and the GN heads
 
 model = dict(
@@ -42,10 +46,7 @@ model = dict(
         loss_bbox=dict(type='mmdet.L1Loss', loss_weight=1.0)),
     roi_head=dict(
         type='mmdet.StandardRoIHead',
-        bbox_roi_extractor=dict(
-            type='AdaptiveRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2),
-            out_channels=neck_channels, featmap_strides=roi_strides),
+        bbox_roi_extractor=dict(roi_extractor, roi_layer=dict(roi_layer, output_size=box_roi_size)),
         bbox_head=dict(
             type='PANetBBoxHead',
             num_levels=num_levels,
@@ -54,24 +55,22 @@ model = dict(
             in_channels=neck_channels,
             conv_out_channels=neck_channels,  # FAST_RCNN.CONV_HEAD_DIM
             fc_out_channels=box_fc_channels,
-            roi_feat_size=7,
+            roi_feat_size=box_roi_size,
             norm_cfg=norm_cfg,
             bbox_coder=dict(type='mmdet.DeltaXYWHBBoxCoder', target_means=[0.0] * 4,
                             target_stds=[0.1, 0.1, 0.2, 0.2]),
             reg_class_agnostic=False,
             loss_cls=dict(type='mmdet.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
             loss_bbox=dict(type='mmdet.L1Loss', loss_weight=1.0)),
-        mask_roi_extractor=dict(
-            type='AdaptiveRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
-            out_channels=neck_channels, featmap_strides=roi_strides),
+        mask_roi_extractor=dict(roi_extractor,
+                                roi_layer=dict(roi_layer, output_size=mask_roi_size)),
         mask_head=dict(
             type='PANetMaskHead',
             num_levels=num_levels,
             num_convs=4,
             in_channels=neck_channels,
             conv_out_channels=neck_channels,  # MRCNN.DIM_REDUCED
-            roi_feat_size=14,
+            roi_feat_size=mask_roi_size,
             fused_fc=True,
             norm_cfg=norm_cfg,
             loss_mask=dict(type='mmdet.CrossEntropyLoss', use_mask=True, loss_weight=1.0))),

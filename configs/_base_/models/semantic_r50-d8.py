@@ -1,20 +1,16 @@
 # The parts mmseg's dilated specialists share, stated once: mmseg's ResNetV1c-50 dilated to output
 # stride 8 (PSPNet, DANet, Gated-SCNN's regular stream; FastFCN re-strides it), the preprocessor of
-# the unibench bridge (mmdet's DetDataPreprocessor and data samples) and mmseg's FCN auxiliary
-# head on stage 3 (weight 0.4, training only), which the model bases that use it name. Leaves give
-# the class counts. mmseg uses SyncBN: multi-GPU leaves set `sync_bn = 'torch'` (mmengine
-# converts every BN), so the norm is stated once here.
+# the unibench bridge (mmdet's DetDataPreprocessor and data samples), what mmseg's decode heads
+# have in common (`head`), the pyramid pooling head of PSPNet and FastFCN (`psp_head`) and mmseg's
+# FCN auxiliary head on stage 3 (weight 0.4, training only), which the model bases that use them
+# name. Leaves give the class counts. mmseg uses SyncBN: its multi-GPU schedule (sgd_poly.py)
+# sets `sync_bn = 'torch'` (mmengine converts every BN), so the norm is stated once here.
 norm_cfg = dict(type='BN', requires_grad=True)
-auxiliary_head = dict(
-    type='mmseg.FCNHead',
-    in_index=2,
-    channels=256,
-    num_convs=1,
-    concat_input=False,
-    dropout_ratio=0.1,
-    norm_cfg=norm_cfg,
-    align_corners=False,
-    loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4))
+head = dict(dropout_ratio=0.1, norm_cfg=norm_cfg, align_corners=False,
+            loss_decode=dict(type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0))
+psp_head = dict(head, type='mmseg.PSPHead', in_index=3, channels=512, pool_scales=(1, 2, 3, 6))
+auxiliary_head = dict(head, type='mmseg.FCNHead', in_index=2, channels=256, num_convs=1,
+                      concat_input=False, loss_decode=dict(head['loss_decode'], loss_weight=0.4))
 
 model = dict(
     data_preprocessor=dict(

@@ -1,7 +1,8 @@
-# The mmseg schedule of PSPNet / DANet / FastFCN (mmseg configs/_base_/schedules/schedule_80k.py):
-# SGD lr 0.01, momentum 0.9, wd 5e-4, poly decay (power 0.9) to 1e-4, no gradient clipping.
-# Leaves set max_iters (80k Cityscapes, 160k ADE20K).
+# The mmseg recipe of PSPNet / DANet / FastFCN (mmseg configs/_base_/schedules/schedule_80k.py):
+# SGD lr 0.01, momentum 0.9, wd 5e-4, poly decay (power 0.9) to 1e-4, no gradient clipping, 80k
+# iterations (Cityscapes; sgd_poly_160k.py is ADE20K's), trained on 4-8 GPUs with SyncBN.
 max_iters = 80000
+sync_bn = 'torch'  # every BN -> SyncBatchNorm in multi-GPU runs (mmengine; mmseg's SyncBN)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005),

@@ -1,0 +1,18 @@
+# The Swin-L backbone (patch 4, window 12, IN-22k at 384) of the official Mask2Former and OneFormer Swin-L configs
+# (swin_large_IN21k_384 / oneformer_swin_large: MODEL.SWIN.*), named once for both families'
+# model bases (mask2former_swin-l.py, oneformer_swin-l.py).
+swin_l = dict(
+    type='mmdet.SwinTransformer',
+    pretrain_img_size=384,  # PRETRAIN_IMG_SIZE
+    embed_dims=192,  # EMBED_DIM
+    depths=[2, 2, 18, 2],  # DEPTHS
+    num_heads=[6, 12, 24, 48],  # NUM_HEADS
+    window_size=12,  # WINDOW_SIZE
+    mlp_ratio=4,
+    qkv_bias=True,
+    drop_path_rate=0.3,  # DROP_PATH_RATE
+    patch_norm=True,  # PATCH_NORM
+    use_abs_pos_embed=False,  # APE
+    out_indices=(0, 1, 2, 3),
+    convert_weights=True,  # loads the official swin_large_patch4_window12_384_22k weights
+    init_cfg=None)  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
