@@ -7,7 +7,6 @@ model = dict(
     backbone=dict(init_cfg=_base_.pretrained_backbone),
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,
                        num_stuff_classes=_base_.num_stuff_classes,
-                       criterion=dict(num_points=_base_.mask_points)),
-    text_mapper=dict(dataset_type=_base_.dataset_type))
+                       criterion=dict(num_points=_base_.mask_points)))
 train_dataloader = dict(dataset=dict(tasks=('panoptic', )))
 optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

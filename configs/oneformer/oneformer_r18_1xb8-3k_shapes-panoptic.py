@@ -5,7 +5,6 @@ _base_ = ['../_base_/models/oneformer_r18-small.py', '../_base_/datasets/shapes.
           '../_base_/schedules/shapes_3k.py', '../_base_/default_runtime.py']
 model = dict(
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,
-                       num_stuff_classes=_base_.num_stuff_classes),
-    text_mapper=dict(dataset_type=_base_.dataset_type))  # class names: the dataset's METAINFO
+                       num_stuff_classes=_base_.num_stuff_classes))
 optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)
 train_dataloader = dict(dataset=dict(tasks=('panoptic', )))

@@ -8,6 +8,5 @@ _base_ = ['../_base_/models/oneformer_r50.py', '../_base_/datasets/ade20k_panopt
 model = dict(
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,  # SEM_SEG_HEAD.NUM_CLASSES 150
                        num_stuff_classes=_base_.num_stuff_classes),
-    text_mapper=dict(dataset_type=_base_.dataset_type),  # class names: its METAINFO
     test_cfg=dict(object_mask_thr=0.5))  # MODEL.TEST.OBJECT_MASK_THRESHOLD (ADE20K only)
 optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

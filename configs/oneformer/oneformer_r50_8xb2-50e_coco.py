@@ -7,6 +7,5 @@ _base_ = ['../_base_/models/oneformer_r50.py', '../_base_/datasets/coco_panoptic
           '../_base_/schedules/adamw_step_50e.py', '../_base_/default_runtime.py']
 model = dict(
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,  # SEM_SEG_HEAD.NUM_CLASSES 133
-                       num_stuff_classes=_base_.num_stuff_classes),
-    text_mapper=dict(dataset_type=_base_.dataset_type))  # class names: its METAINFO
+                       num_stuff_classes=_base_.num_stuff_classes))
 optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

@@ -9,6 +9,5 @@ model = dict(
                   norm_eval=False),
     # SEM_SEG_HEAD.NUM_CLASSES 19, things first in unibench
     panoptic_head=dict(num_things_classes=_base_.num_things_classes,
-                       num_stuff_classes=_base_.num_stuff_classes),
-    text_mapper=dict(dataset_type=_base_.dataset_type))  # class names: its METAINFO
+                       num_stuff_classes=_base_.num_stuff_classes))
 optim_wrapper = dict(clip_grad=None)  # the official train_net.py never clips (adamw_poly.py)

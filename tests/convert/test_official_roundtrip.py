@@ -17,6 +17,17 @@ from unibench.convert.common import class_permutation, swin_unfold_to_merge
 
 PD, P = 'sem_seg_head.pixel_decoder.', 'sem_seg_head.predictor.'
 TO_OFFICIAL = [
+    # ConvNeXt through timm (OneFormer's D2ConvNeXt: facebookresearch/ConvNeXt names, norm0..3)
+    (r'backbone\.out_norms\.(\d)\.(.+)', r'backbone.norm\1.\2'),
+    (r'backbone\.model\.stem_(\d)\.(.+)', r'backbone.downsample_layers.0.\1.\2'),
+    (r'backbone\.model\.stages_(\d)\.downsample\.(\d)\.(.+)',
+     r'backbone.downsample_layers.\1.\2.\3'),
+    (r'backbone\.model\.stages_(\d)\.blocks\.(\d+)\.conv_dw\.(.+)',
+     r'backbone.stages.\1.\2.dwconv.\3'),
+    (r'backbone\.model\.stages_(\d)\.blocks\.(\d+)\.mlp\.fc(\d)\.(.+)',
+     lambda m: f'backbone.stages.{m[1]}.{m[2]}.pwconv{m[3]}.{m[4]}'),
+    (r'backbone\.model\.stages_(\d)\.blocks\.(\d+)\.(norm|gamma)(.*)',
+     r'backbone.stages.\1.\2.\3\4'),
     # Swin (D2SwinTransformer)
     (r'backbone\.patch_embed\.projection\.(.+)', r'backbone.patch_embed.proj.\1'),
     (r'backbone\.stages\.(\d+)\.blocks\.(\d+)\.attn\.w_msa\.(.+)',
@@ -128,12 +139,16 @@ def tiny_cfg(family: str, backbone: str) -> Config:
         cfg.model.backbone = dict(
             type='mmdet.SwinTransformer', embed_dims=16, depths=[2, 2, 2, 2],
             num_heads=[1, 2, 2, 4], window_size=4, out_indices=(0, 1, 2, 3), init_cfg=None)
+    elif backbone == 'convnext':
+        cfg.model.backbone = dict(type='TimmBackbone', model_name='test_convnext', out_norm=True,
+                                  init_cfg=None)
     cfg.test_dataloader = dict(dataset=dict(type='ADE20KPanopticDataset'))
     return cfg
 
 
 @pytest.mark.parametrize('family,backbone', [('Mask2Former', 'swin'), ('OneFormer', 'swin'),
-                                             ('Mask2Former', 'resnet')])
+                                             ('Mask2Former', 'resnet'),
+                                             ('OneFormer', 'convnext')])
 def test_official_names_round_trip(family, backbone, tmp_path):
     cfg = tiny_cfg(family, backbone)
     torch.manual_seed(0)
@@ -142,7 +157,8 @@ def test_official_names_round_trip(family, backbone, tmp_path):
              for k, v in model.state_dict().items()}  # non-trivial norms and biases
     official = {**to_official(state, cfg), **EXTRAS,
                 **(ONEFORMER_EXTRAS if family == 'OneFormer' else {})}
-    assert not any(k.startswith('panoptic_head.') for k in official), 'a key left unmapped'
+    assert not any(k.startswith(('panoptic_head.', 'backbone.model.', 'backbone.out_norms.'))
+                   for k in official), 'a key left unmapped'
     src = tmp_path / 'model_final.pkl'
     with open(src, 'wb') as f:  # detectron2's format: numpy arrays under "model"
         pickle.dump(dict(model={k: v.numpy() for k, v in official.items()},

@@ -66,11 +66,31 @@ def test_text_queries_shape_context_and_gradients(mapper):
     assert mapper.encoder.text_projection is None
 
 
-def test_paper_size_and_dataset_class_names():
+def test_class_names_come_from_the_samples_metainfo(tiny_shapes):
+    from unibench.datasets import ShapesPanopticDataset
     init_default_scope('unibench')
-    m = MODELS.build(dict(type='TextMapper', dataset_type='ShapesPanopticDataset',
-                          num_queries=250))
-    assert m.num_texts == 234 and m.class_names[0] == 'circle'
+    m = MODELS.build(dict(type='TextMapper', num_queries=20, num_ctx=16))
+    dataset = ShapesPanopticDataset(data_root=str(tiny_shapes), ann_file='annotations/'
+                                    'panoptic_train.json', data_prefix=dict(
+                                        img='train/', seg='annotations/panoptic_train/'),
+                                    pipeline=[], tasks=['panoptic'])
+    classes = dataset[0]['classes']
+    assert classes == dataset.metainfo['classes'] and classes[0] == 'circle'
+    s = DetDataSample(metainfo=dict(task='panoptic', classes=classes))
+    s.gt_instances = InstanceData(labels=torch.tensor([1, 0]))
+    assert m.texts_for(s)[:2] == [f'a photo with a {classes[0]}', f'a photo with a {classes[1]}']
+    s.set_metainfo(dict(classes=['a', 'b']))  # the sample's names, not a registry's
+    assert m.texts_for(s)[:2] == ['a photo with a a', 'a photo with a b']
+    bare = DetDataSample(metainfo=dict(task='panoptic'))
+    bare.gt_instances = InstanceData(labels=torch.tensor([0]))
+    with pytest.raises(KeyError, match="no 'classes'.*meta_keys"):
+        m.texts_for(bare)
+
+
+def test_paper_size():
+    init_default_scope('unibench')
+    m = MODELS.build(dict(type='TextMapper', num_queries=250))
+    assert m.num_texts == 234
     assert m.encoder.transformer.resblocks[0].attn.num_heads == 4
     # token 49408 x 256 + positions 77 x 256 + 6 CLIP blocks + final LN + 2-layer MLP + 16 ctx
     block = 4 * 256 + 3 * 256 * 256 + 3 * 256 + 256 * 256 + 256 + 2 * (256 * 1024) + 1024 + 256

@@ -190,13 +190,36 @@ RESNET_OFFICIAL: List[Rule] = [
 
 
 def backbone_kind(cfg: Config) -> str:
-    """``'swin'`` or ``'resnet'``: the converters' name for ``cfg.model.backbone.type``."""
+    """``'swin'``, ``'resnet'`` or ``'timm'``: the converters' name for
+    ``cfg.model.backbone.type``."""
     kind = cfg.model.backbone.type.split('.')[-1]
-    kinds = {'SwinTransformer': 'swin', 'ResNet': 'resnet', 'ResNetV1d': 'resnet'}
+    kinds = {'SwinTransformer': 'swin', 'ResNet': 'resnet', 'ResNetV1d': 'resnet',
+             'TimmBackbone': 'timm'}
     if kind not in kinds:
         raise ValueError(f'model.backbone.type {cfg.model.backbone.type!r}: no converter for this '
                          f'backbone (supported: {sorted(kinds)})')
     return kinds[kind]
+
+
+def timm_backbone(state: Dict[str, Tensor], cfg: Config) -> Dict[str, Tensor]:
+    """``backbone.*`` of an official release with a timm-built backbone (OneFormer's ConvNeXt:
+    facebookresearch/ConvNeXt names plus the per-level ``norm0`` .. ``norm3``) in
+    :class:`~unibench.models.backbones.TimmBackbone` names, through the same conversion the
+    backbone uses for local weights (timm's ``checkpoint_filter_fn``)."""
+    import copy
+
+    from unibench.registry import MODELS
+
+    inner = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    out = {k: v for k, v in state.items() if not k.startswith('backbone.')}
+    for key in [k for k in inner if re.fullmatch(r'norm\d\.(weight|bias)', k)]:
+        out[f'backbone.out_norms.{key[4]}.{key.split(".")[1]}'] = inner.pop(key)
+    backbone_cfg = copy.deepcopy(cfg.model.backbone)
+    backbone_cfg.init_cfg = None
+    with torch.device('meta'):  # only the key names and shapes are needed
+        backbone = MODELS.build(backbone_cfg)
+    out.update({f'backbone.model.{k}': v for k, v in backbone.timm_state_dict(inner).items()})
+    return out
 
 
 # ------------------------------------------------------------------------------------------

@@ -137,6 +137,8 @@ def backbone_rules(cfg: Config, *, source: str) -> List[Rule]:
     """The backbone's renaming rules for ``source`` ('official' or 'hf')."""
     kind = common.backbone_kind(cfg)
     if source == 'official':
+        if kind == 'timm':
+            return []  # converted as a whole in finish()
         return common.SWIN_OFFICIAL if kind == 'swin' else common.RESNET_OFFICIAL
     if kind != 'swin':
         raise ValueError('transformers releases of Mask2Former / OneFormer use Swin backbones; '
@@ -150,6 +152,8 @@ def finish(state: Dict[str, Tensor], cfg: Config) -> Dict[str, Tensor]:
     state = common.fuse_qkv(state)
     if common.backbone_kind(cfg) == 'swin':
         common.reorder_swin_merging(state)
+    elif common.backbone_kind(cfg) == 'timm':
+        state = common.timm_backbone(state, cfg)
     common.permute_classes(state, cfg)
     return state
 

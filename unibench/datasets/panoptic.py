@@ -75,6 +75,7 @@ class UniPanopticDataset(CocoPanopticDataset):
     def prepare_data(self, idx: int):
         """Loads sample ``idx`` through the pipeline, with a sampled ``task`` if configured."""
         data_info = self.get_data_info(idx)
+        data_info['classes'] = self.metainfo['classes']  # OneFormer's texts name the classes
         if self.tasks:
             data_info['task'] = sample_task(self.tasks, self.task_probs)
         return self.pipeline(data_info)

@@ -21,7 +21,8 @@ train_pipeline = [
          allow_negative_crop=True),
     dict(type='DeriveTaskTargets', num_things_classes=num_things_classes),
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                                          'scale_factor', 'flip', 'flip_direction', 'task')),
+                                          'scale_factor', 'flip', 'flip_direction', 'task',
+                                          'classes')),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),

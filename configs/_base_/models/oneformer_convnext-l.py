@@ -1,6 +1,6 @@
-# OneFormer ConvNeXt-L (IN-22k, 384): oneformer_r50.py with timm's ConvNeXt-L as the backbone
-# (SHI-Labs/OneFormer configs/ade20k/convnext/oneformer_convnext_large_bs16_160k.yaml; the official
-# D2ConvNeXt adds 4 output LayerNorms, 5,760 params, timm has none).
+# OneFormer ConvNeXt-L (IN-22k->1k fine-tuned, 384): oneformer_r50.py with timm's ConvNeXt-L as the
+# backbone (SHI-Labs/OneFormer configs/ade20k/convnext/oneformer_convnext_large_bs16_160k.yaml; the
+# official D2ConvNeXt's 4 output LayerNorms, 5,760 params, are TimmBackbone's out_norm).
 _base_ = ['./oneformer_r50.py']
 
 model = dict(
@@ -10,4 +10,5 @@ model = dict(
         model_name='convnext_large',  # DEPTHS [3, 3, 27, 3], DIMS [192, 384, 768, 1536]
         drop_path_rate=0.4,  # DROP_PATH_RATE
         ls_init_value=1.0,  # LSIT
+        out_norm=True,  # the official D2ConvNeXt's norm0..3 on each returned level
         init_cfg=None))  # no download: dict(type='Pretrained', checkpoint='/local/cnx_l.pth')

@@ -1,6 +1,6 @@
-# The Swin-L backbone (patch 4, window 12, IN-22k at 384) of the official Mask2Former and OneFormer Swin-L configs
-# (swin_large_IN21k_384 / oneformer_swin_large: MODEL.SWIN.*), named once for both families'
-# model bases (mask2former_swin-l.py, oneformer_swin-l.py).
+# The Swin-L backbone (patch 4, window 12, IN-22k->1k fine-tuned at 384) of the official Mask2Former
+# and OneFormer Swin-L configs (swin_large_IN21k_384 / oneformer_swin_large: MODEL.SWIN.*), named
+# once for both families' model bases (mask2former_swin-l.py, oneformer_swin-l.py).
 swin_l = dict(
     type='mmdet.SwinTransformer',
     pretrain_img_size=384,  # PRETRAIN_IMG_SIZE
@@ -14,5 +14,5 @@ swin_l = dict(
     patch_norm=True,  # PATCH_NORM
     use_abs_pos_embed=False,  # APE
     out_indices=(0, 1, 2, 3),
-    convert_weights=True,  # loads the official swin_large_patch4_window12_384_22k weights
+    convert_weights=True,  # loads the official swin_large_patch4_window12_384_22kto1k weights
     init_cfg=None)  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from unibench.models.layers.mlp import mlp
 from unibench.models.layers.tokenizer import CONTEXT_LENGTH, tokenize
-from unibench.registry import DATASETS, MODELS
+from unibench.registry import MODELS
 
 TASK_TEXTS = dict(semantic='a semantic photo', instance='an instance photo',
                   panoptic='a panoptic photo')
@@ -31,9 +31,9 @@ class TextMapper(BaseModule):
     It is built for training only: the segmentor drops it (and its checkpoint keys) at inference.
 
     Args:
-        class_names: Names of the ``K`` contiguous classes (dataset metainfo ``classes``).
-        dataset_type: Registered dataset whose ``METAINFO['classes']`` are the class names, for
-            configs that name the dataset rather than list its classes.
+        class_names: Names of the ``K`` contiguous classes. By default each sample's
+            ``metainfo['classes']`` (the dataset's class names, which unibench's panoptic
+            datasets attach to every training sample) are used, so configs never restate them.
         num_queries: ``N``, the number of object queries.
         embed_dims: Width of the object queries (output width).
         num_ctx: ``N_ctx`` learnable context embeddings.
@@ -46,8 +46,8 @@ class TextMapper(BaseModule):
         init_cfg: mmengine init config.
     """
 
-    def __init__(self, *, class_names: Optional[Sequence[str]] = None,
-                 dataset_type: Optional[str] = None, num_queries: int, embed_dims: int = 256,
+    def __init__(self, *, class_names: Optional[Sequence[str]] = None, num_queries: int,
+                 embed_dims: int = 256,
                  num_ctx: int = 16, width: int = 256, num_layers: int = 6,
                  num_heads: Optional[int] = None, vocab_size: int = 49408,
                  context_length: int = CONTEXT_LENGTH, proj_layers: int = 2,
@@ -56,11 +56,7 @@ class TextMapper(BaseModule):
         if num_queries <= num_ctx:
             raise ValueError(f'TextMapper: num_queries ({num_queries}) must exceed num_ctx '
                              f'({num_ctx})')
-        if class_names is None:
-            if dataset_type is None:
-                raise ValueError('TextMapper needs class_names or dataset_type')
-            class_names = DATASETS.get(dataset_type).METAINFO['classes']
-        self.class_names = list(class_names)
+        self.class_names = list(class_names) if class_names is not None else None
         self.num_texts = num_queries - num_ctx
         self.context_length = context_length
         # open_clip's TextTransformer with no projection, QuickGELU and arg-max (EOT) pooling has
@@ -102,6 +98,11 @@ class TextMapper(BaseModule):
             raise ValueError(f'TextMapper: unknown task {task!r}; expected one of '
                              f'{sorted(TASK_TEXTS)}')
         labels = sorted(int(c) for c in data_sample.gt_instances.labels)[:self.num_texts]
-        texts = [f'a photo with a {self.class_names[c]}' for c in labels]
+        names = data_sample.metainfo.get('classes', self.class_names)
+        if names is None:
+            raise KeyError("TextMapper: the sample's metainfo has no 'classes' and no "
+                           "class_names were given: add 'classes' to PackDetInputs' meta_keys "
+                           '(unibench datasets attach them to training samples)')
+        texts = [f'a photo with a {names[c]}' for c in labels]
         return texts + [TASK_TEXTS[task]] * (self.num_texts - len(texts))
 
