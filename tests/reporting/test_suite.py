@@ -108,12 +108,19 @@ def test_a_suite_option_goes_to_the_runs_whose_config_has_it(tmp_path, tiny_opti
 def test_bad_suites_are_refused(tmp_path, tiny_options):
     with pytest.raises(ValueError, match='lacks'):
         load_suite(str(write_suite(tmp_path, tiny_options, ablation="dict(x=['nope'])")))
+    cfg = repr(M2F.format('panoptic'))
     with pytest.raises(ValueError, match='eval_tasks must be'):
         load_suite(str(write_suite(
-            tmp_path, tiny_options, runs="[dict(name='a', config='c.py', eval_tasks='depth')]")))
+            tmp_path, tiny_options, runs=f"[dict(name='a', config={cfg}, eval_tasks='depth')]")))
     with pytest.raises(ValueError, match='unknown keys'):
         load_suite(str(write_suite(
-            tmp_path, tiny_options, runs="[dict(name='a', config='c.py', seed=[1])]")))
+            tmp_path, tiny_options, runs=f"[dict(name='a', config={cfg}, seed=[1])]")))
+    with pytest.raises(FileNotFoundError, match=r"run 'a': config not found: c\.py"):
+        load_suite(str(write_suite(tmp_path, tiny_options, runs="[dict(name='a', config='c.py')]")))
+    with pytest.raises(ValueError, match='run names repeat'):
+        load_suite(str(write_suite(
+            tmp_path, tiny_options, runs=f"[dict(name='a', config={cfg}), dict(name='a', "
+                                         f"config={cfg})]")))
 
 
 def test_run_resumes_only_unfinished_runs(tmp_path, tiny_options):

@@ -134,6 +134,9 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
         if unknown or 'name' not in run or 'config' not in run:
             raise ValueError(f'{path}: run {run.get("name")!r} needs name and config and may '
                              f'have {sorted(allowed)}; unknown keys {sorted(unknown)}')
+        if not osp.isfile(run['config']):  # at parse time, not hours later when its turn comes
+            raise FileNotFoundError(f'{path}: run {run["name"]!r}: config not found: '
+                                    f'{run["config"]}')
         eval_tasks = run.get('eval_tasks', 'all')
         eval_tasks = (eval_tasks, ) if isinstance(eval_tasks, str) else tuple(eval_tasks)
         if not set(eval_tasks) <= set(EVAL_TASKS) or ('all' in eval_tasks and len(eval_tasks) > 1):

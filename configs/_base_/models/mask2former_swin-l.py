@@ -1,6 +1,6 @@
 # Mask2Former Swin-L (IN-22k, 384): mask2former_r50.py with the Swin-L backbone and 200 queries
 # (facebookresearch/Mask2Former configs/*/swin/maskformer2_swin_large_IN21k_384_*.yaml).
-_base_ = ['./mask2former_r50.py', './swin-l.py']
+_base_ = ['./mask2former_r50.py', './swin.py']
 num_queries = 200  # MASK_FORMER.NUM_OBJECT_QUERIES (Swin-L panoptic / instance)
 
 model = dict(

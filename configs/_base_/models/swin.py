@@ -1,6 +1,7 @@
-# The Swin-L backbone (patch 4, window 12, IN-22k->1k fine-tuned at 384) of the official Mask2Former
-# and OneFormer Swin-L configs (swin_large_IN21k_384 / oneformer_swin_large: MODEL.SWIN.*), named
-# once for both families' model bases (mask2former_swin-l.py, oneformer_swin-l.py).
+# The Swin backbones of the official Mask2Former and OneFormer configs (MODEL.SWIN.*), named once
+# for both families: Swin-L (patch 4, window 12, IN-22k->1k fine-tuned at 384; swin_large_IN21k_384
+# / oneformer_swin_large; mask2former_swin-l.py, oneformer_swin-l.py) and Swin-T (window 7, IN-1k
+# at 224; oneformer_swin_tiny).
 swin_l = dict(
     type='mmdet.SwinTransformer',
     pretrain_img_size=384,  # PRETRAIN_IMG_SIZE
@@ -16,3 +17,5 @@ swin_l = dict(
     out_indices=(0, 1, 2, 3),
     convert_weights=True,  # loads the official swin_large_patch4_window12_384_22kto1k weights
     init_cfg=None)  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
+swin_t = dict(swin_l, pretrain_img_size=224, embed_dims=96, depths=[2, 2, 6, 2],
+              num_heads=[3, 6, 12, 24], window_size=7)  # swin_tiny_patch4_window7_224 weights
