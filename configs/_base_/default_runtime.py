@@ -15,6 +15,7 @@ custom_hooks = [
     dict(type='RunRecordHook'),  # <work_dir>/record.json: cost, size, results
     dict(type='CheckpointStateHook'),  # checkpoints torch's weights_only loader reads (--resume)
     dict(type='ExactResumeHook'),  # random states in checkpoints: a resumed run is the same run
+    dict(type='DataFitHook'),  # the model's class counts against each loader's dataset
 ]
 env_cfg = dict(
     cudnn_benchmark=False,

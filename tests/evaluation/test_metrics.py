@@ -137,6 +137,15 @@ def test_constructed_instance_prediction(scene):
     assert ap['instance/segm_mAP_75'] == pytest.approx(0.5, abs=1e-3)
 
 
+def test_no_instance_predicted_at_all_scores_zero_not_missing(scene):
+    empty = InstanceData(masks=torch.zeros(0, 8, 8, dtype=torch.bool),
+                         labels=torch.zeros(0, dtype=torch.long), scores=torch.zeros(0),
+                         bboxes=torch.zeros(0, 4))
+    ap = evaluate(scene, 'instance', ('pred_instances', empty))
+    assert ap['instance/segm_mAP'] == 0.0 and ap['instance/segm_mAP_50'] == 0.0
+    assert {'instance/segm_mAP_75', 'instance/segm_mAP_s', 'instance/segm_mAP_l'} <= set(ap)
+
+
 def test_constructed_semantic_prediction(scene):
     ids = gt_ids()
     pred = ids.copy()

@@ -45,6 +45,27 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
     return cfg
 
 
+def check_data(cfg: Config, loaders: Sequence[str]) -> None:
+    """Raises ``FileNotFoundError`` naming the config key when a loader's ``data_root`` or
+    annotation file is missing: before a model is built, not when the first batch is drawn."""
+    for name in loaders:
+        dataset = (cfg.get(name) or {}).get('dataset') or {}
+        while isinstance(dataset.get('dataset'), dict):  # dataset wrappers
+            dataset = dataset['dataset']
+        root = dataset.get('data_root')
+        if root and not osp.isdir(root):
+            raise FileNotFoundError(
+                f'{name}.dataset.data_root not found: {root} (config {cfg.filename}); generate '
+                'it (make data / tools/make_synthetic.py) or point --cfg-options '
+                f'{name}.dataset.data_root=... at it')
+        ann = dataset.get('ann_file')
+        if ann:
+            path = ann if osp.isabs(ann) or not root else osp.join(root, ann)
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{name}.dataset.ann_file not found: {path} (config '
+                                        f'{cfg.filename})')
+
+
 def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
     """Raises ``KeyError`` naming the first ``--cfg-options`` key the config does not have, and
     ``TypeError`` for a value whose type does not fit the one the config states.

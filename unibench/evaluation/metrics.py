@@ -12,10 +12,13 @@ from typing import Optional, Sequence
 
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation.metrics import CocoMetric, CocoPanopticMetric
+from mmengine.logging import print_log
 from mmseg.evaluation.metrics import IoUMetric
 
 from unibench.datasets.panoptic import NameOrderedCategories, OrderedCOCOPanoptic
 from unibench.registry import METRICS
+
+EMPTY_AP_SUFFIXES = ('', '_50', '_75', '_s', '_m', '_l')  # the keys mmdet's COCO AP reports
 
 
 class OrderedCOCO(NameOrderedCategories, COCO):
@@ -56,6 +59,17 @@ class InstanceSegMetric(CocoMetric):
         super().__init__(metric=metric, **kwargs)
         if self._coco_api is not None:
             self._coco_api.__class__ = OrderedCOCO
+
+    def compute_metrics(self, results: list) -> dict:
+        """mmdet's AP; a model that predicted no instance at all scores 0 (with a warning),
+        where mmdet logs an error and returns no AP, which a table would show as missing."""
+        metrics = super().compute_metrics(results)
+        for metric in self.metrics:
+            if f'{metric}_mAP' not in metrics:
+                print_log(f'{self.default_prefix}: no {metric} predictions on any of the '
+                          f'{len(results)} images: AP is 0', logger='current', level=30)
+                metrics.update({f'{metric}_mAP{s}': 0.0 for s in EMPTY_AP_SUFFIXES})
+        return metrics
 
 
 @METRICS.register_module()
