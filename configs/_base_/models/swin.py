@@ -1,7 +1,7 @@
 # The Swin backbones of the official Mask2Former and OneFormer configs (MODEL.SWIN.*), named once
 # for both families: Swin-L (patch 4, window 12, IN-22k->1k fine-tuned at 384; swin_large_IN21k_384
-# / oneformer_swin_large; mask2former_swin-l.py, oneformer_swin-l.py) and Swin-T (window 7, IN-1k
-# at 224; oneformer_swin_tiny).
+# / oneformer_swin_large; mask2former_swin-l.py, oneformer_swin-l.py), Swin-T and Swin-S (window 7,
+# IN-1k at 224) and Swin-B (window 12 at 384; IN-1k or IN-22k weights, one architecture).
 swin_l = dict(
     type='mmdet.SwinTransformer',
     pretrain_img_size=384,  # PRETRAIN_IMG_SIZE
@@ -19,3 +19,5 @@ swin_l = dict(
     init_cfg=None)  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
 swin_t = dict(swin_l, pretrain_img_size=224, embed_dims=96, depths=[2, 2, 6, 2],
               num_heads=[3, 6, 12, 24], window_size=7)  # swin_tiny_patch4_window7_224 weights
+swin_s = dict(swin_t, depths=[2, 2, 18, 2])  # swin_small_patch4_window7_224
+swin_b = dict(swin_l, embed_dims=128, num_heads=[4, 8, 16, 32])  # swin_base_patch4_window12_384
