@@ -56,12 +56,19 @@ def test_a_killed_run_resumes_to_the_same_losses(family, workers, tiny_shapes, t
     assert sorted(expected) == list(range(1, MAX_ITERS + 1))
 
     killed = tmp_path / 'killed'
+    # Its own process group, killed as a whole (data workers included), as a pre-empted job is.
     proc = subprocess.Popen(train_argv(config, killed), cwd=REPO, env=ENV, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for line in proc.stdout:  # mmengine logs this line, then writes the file
-        if 'Saving checkpoint at 4 iterations' in line:
-            proc.send_signal(signal.SIGKILL)
-            break
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        for line in proc.stdout:  # mmengine logs this line, then writes the file
+            if 'Saving checkpoint at 4 iterations' in line:
+                break
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it ended by itself: the assertion below says so
+            pass
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     # Whatever the kill interrupted, every file under a checkpoint's name is complete.
