@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 import unibench  # noqa: F401  (registers unibench's modules)
 from unibench.benchmark import inference_model_cfg
-from unibench.engine.config import TASK_CHOICES, load_config, set_test_tasks
+from unibench.engine.config import TASK_CHOICES, check_data, load_config, set_test_tasks
 from unibench.engine.resume import check_checkpoint_file
 
 
@@ -36,6 +36,7 @@ def main() -> None:
     set_test_tasks(cfg, args.task)
     cfg.load_from = check_checkpoint_file(args.checkpoint)
     cfg.model = inference_model_cfg(cfg.model, prompt_file=args.prompt)
+    check_data(cfg, ('test_dataloader', ))
     metrics = Runner.from_cfg(cfg).test()
     print('\n'.join(f'{k}: {v}' for k, v in metrics.items()))
 

@@ -5,7 +5,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import unibench  # noqa: F401  (registers unibench's modules)
-from unibench.engine.config import load_config
+from unibench.engine.config import check_data, load_config
 from unibench.engine.resume import check_checkpoint_file, resume_checkpoint
 
 
@@ -33,6 +33,7 @@ def main() -> None:
         print(f'resuming from {found}' if found else f'nothing to resume in {cfg.work_dir}')
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, check_checkpoint_file(args.resume)
+    check_data(cfg, ('train_dataloader', 'val_dataloader'))
     Runner.from_cfg(cfg).train()
 
 

@@ -50,3 +50,26 @@ def test_numbers_and_none_are_accepted_where_the_config_has_a_number():
                       options={'optim_wrapper.optimizer.lr': 1, 'train_cfg.max_iters': 10,
                                'optim_wrapper.clip_grad': None})
     assert cfg.optim_wrapper.optimizer.lr == 1 and cfg.train_cfg.max_iters == 10
+
+
+def test_missing_data_is_named_before_any_model_is_built(tmp_path):
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, 'tools/train.py', M2F, '--work-dir', str(tmp_path),
+                          '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path}/no/'],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert f'train_dataloader.dataset.data_root not found: {tmp_path}/no/' in out.stderr
+    assert 'Mask2Former' not in out.stderr and not list(tmp_path.glob('*/*.log'))  # no Runner
+
+
+def test_a_class_count_that_disagrees_with_the_data_is_named(tiny_shapes, tmp_path):
+    from mmengine.runner import Runner
+
+    from unibench.testing import TINY_MODELS, tiny_config
+    cfg = tiny_config(M2F, data_root=tiny_shapes, work_dir=tmp_path, max_iters=1,
+                      model=TINY_MODELS['mask2former'])
+    cfg.model.panoptic_head.num_things_classes = 5  # the shapes have 7 thing classes
+    with pytest.raises(ValueError, match=r"Mask2Former.num_classes is 10, but train_dataloader's "
+                                         r'ShapesPanopticDataset has 12 classes'):
+        Runner.from_cfg(cfg).train()
