@@ -16,4 +16,5 @@ demo: data
 	$(PY) tools/benchmark.py all configs/benchmarks/demo.py
 
 test: install
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q tests

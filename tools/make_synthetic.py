@@ -13,12 +13,20 @@ import sys
 from pathlib import Path
 
 try:
-    from unibench.datasets.synthetic import (MIN_SIZE, PRESETS, generate_shapes_dataset,
-                                             write_preview)
+    from unibench.datasets.synthetic import (
+        MIN_SIZE,
+        PRESETS,
+        generate_shapes_dataset,
+        write_preview,
+    )
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from unibench.datasets.synthetic import (MIN_SIZE, PRESETS, generate_shapes_dataset,
-                                             write_preview)
+    from unibench.datasets.synthetic import (
+        MIN_SIZE,
+        PRESETS,
+        generate_shapes_dataset,
+        write_preview,
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

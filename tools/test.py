@@ -1,4 +1,5 @@
-"""Evaluate a checkpoint: ``python tools/test.py CONFIG CKPT --task {panoptic,instance,semantic,all}``.
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CKPT --task TASK`` (``panoptic``,
+``instance``, ``semantic`` or ``all``: every task the config has metrics for).
 
 One checkpoint serves every task it was trained for: each task is a separate pass with that task
 set on the samples (OneFormer's task token) and evaluated by that task's metrics.

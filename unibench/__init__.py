@@ -9,8 +9,13 @@ from mmdet.utils import register_all_modules as _register_mmdet
 # mmdet's modules register on import; unibench's registries fall back to them by name.
 _register_mmdet(init_default_scope=False)
 
-from . import registry  # noqa: F401,E402
-from . import datasets, engine, evaluation, models  # noqa: F401,E402
+from . import (  # noqa: F401,E402
+    datasets,
+    engine,
+    evaluation,
+    models,
+    registry,  # noqa: F401,E402
+)
 
 engine.allow_mmengine_checkpoints()
 

@@ -1,4 +1,5 @@
-"""Checkpoints load with torch's weights_only loader; importing unibench patches no mmengine class."""
+"""Checkpoints load with torch's weights_only loader; importing unibench patches no mmengine
+class."""
 import io
 import pickle
 

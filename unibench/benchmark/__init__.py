@@ -7,8 +7,7 @@ runs and peer comparisons. ``tools/benchmark.py`` is the command line; tables an
 speed runs, composition and the painter's prompts).
 """
 from .compose import compose_run
-from .speed import (build_inference_model, inference_model_cfg, measure_speed, predict,
-                    write_speed)
+from .speed import build_inference_model, inference_model_cfg, measure_speed, predict, write_speed
 from .suite import RunSpec, Suite, load_suite, publish, run_status, run_suite
 
 __all__ = [

@@ -15,9 +15,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner.checkpoint import weights_to_cpu
 
-from unibench.utils.io import atomic_write, atomic_write_bytes
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.hooks import read_record, update_record
+from unibench.utils.io import atomic_write, atomic_write_bytes
 
 COMPOSED_CHECKPOINT = 'composed.pth'
 SUMMED = ('iterations', 'images_seen', 'wall_clock_s', 'val_s', 'device_hours')

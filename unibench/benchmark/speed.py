@@ -18,8 +18,8 @@ from mmengine.runner import load_checkpoint
 from torch import nn
 
 from unibench.engine.hooks import update_record
-from unibench.engine.painter_prompts import attach_prompts
 from unibench.engine.hooks.cost import cpu_name
+from unibench.engine.painter_prompts import attach_prompts
 from unibench.registry import DATASETS, MODELS
 
 

@@ -42,11 +42,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from unibench.benchmark.compose import dependency_options
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import check_option_keys, load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.structures import HEADLINE
-from unibench.benchmark.compose import dependency_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EVAL_TASKS = ('panoptic', 'instance', 'semantic', 'all')
@@ -467,8 +467,13 @@ class _progress:
 
     def __enter__(self) -> Callable[[], None]:
         try:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
         except ImportError:
             self.bar = None
             return lambda: None

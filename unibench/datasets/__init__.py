@@ -1,8 +1,13 @@
 from . import transforms  # noqa: F401  (registers the transforms)
 from .crops import PanopticCropDataset
 from .panoptic import UniPanopticDataset
-from .real import (ADE20KPanopticDataset, ADE20KSemanticDataset, CityscapesPanopticDataset,
-                   CityscapesSemanticDataset, COCOPanopticDataset)
+from .real import (
+                   ADE20KPanopticDataset,
+                   ADE20KSemanticDataset,
+                   CityscapesPanopticDataset,
+                   CityscapesSemanticDataset,
+                   COCOPanopticDataset,
+)
 from .shapes import ShapesPanopticDataset
 
 __all__ = [

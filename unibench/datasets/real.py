@@ -34,9 +34,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmseg.datasets import BaseSegDataset
 
-from unibench.structures import IGNORE_INDEX
 from unibench.datasets.panoptic import OrderedCOCOPanoptic, UniPanopticDataset
 from unibench.registry import DATASETS
+from unibench.structures import IGNORE_INDEX
 
 # ADE20K-150 in label-file order (index k is pixel value k + 1 in ``annotations/``; the panoptic
 # JSON's category id): name and isthing of ADE20K_150_CATEGORIES in facebookresearch/Mask2Former

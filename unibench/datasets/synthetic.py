@@ -26,8 +26,15 @@ from PIL import Image, ImageDraw, ImageFont
 
 from unibench.utils.io import atomic_write_bytes
 
-from .convert import (PathLike, id2rgb, imap_ordered, load_segment_ids,
-                      mask_bbox, panoptic_to_instances, panoptic_to_semantic)
+from .convert import (
+    PathLike,
+    id2rgb,
+    imap_ordered,
+    load_segment_ids,
+    mask_bbox,
+    panoptic_to_instances,
+    panoptic_to_semantic,
+)
 
 THING_CLASSES = ('circle', 'square', 'triangle', 'star', 'cross', 'ring', 'hexagon')
 STUFF_CLASSES = ('stripes', 'checker', 'dots', 'noise', 'ripples')

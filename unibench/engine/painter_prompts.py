@@ -24,7 +24,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.logging import print_log
-from torch import Tensor, nn
+from torch import nn
 
 from unibench.datasets.transforms.painter import image_targets
 from unibench.models.segmentors.painter import Painter, Prompt, seg_types

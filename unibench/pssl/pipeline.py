@@ -26,11 +26,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from unibench.engine.config import repoint_data
-from unibench.utils.io import atomic_write, atomic_write_bytes
-from unibench.pssl.classification import (CropSet, accuracy, instance_crops, normalize,
-                                          train_classifier, write_crop_images)
+from unibench.pssl.classification import (
+    CropSet,
+    accuracy,
+    instance_crops,
+    normalize,
+    train_classifier,
+    write_crop_images,
+)
 from unibench.pssl.saliency import ensemble, pseudo_label, smoothgrad, write_label_pngs
 from unibench.registry import DATASETS
+from unibench.utils.io import atomic_write, atomic_write_bytes
 
 STEPS = ('classifiers', 'labels', 'pretrain', 'finetune')
 Log = Callable[[str], None]

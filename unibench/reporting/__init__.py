@@ -5,8 +5,15 @@ builds no model (running suites, speed runs and composition is :mod:`unibench.be
 :func:`~unibench.reporting.figures.write_figures`, :func:`write_speed`.
 """
 from .records import collect, find_records, flatten_record, write_csv
-from .tables import (ablation_table, format_mean_std, results_table, summarize, to_latex,
-                     to_markdown, write_report)
+from .tables import (
+                     ablation_table,
+                     format_mean_std,
+                     results_table,
+                     summarize,
+                     to_latex,
+                     to_markdown,
+                     write_report,
+)
 
 __all__ = [
     'ablation_table', 'collect', 'find_records', 'flatten_record', 'format_mean_std',

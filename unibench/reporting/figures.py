@@ -305,8 +305,9 @@ def write_figures(frame: pd.DataFrame, *, out_dir: str,
         out_dir: Output folder.
         groups: Suite ablation groups (cost figure).
         qualitative: ``{'score_thr': 0.5}``; ``None`` skips the grids. A grid shows the runs
-            whose work dir has a prediction dump for its task (:func:`~unibench.structures.prediction_dump`, written
-            by :func:`unibench.benchmark.publish`).
+            whose work dir has a prediction dump for its task
+            (:func:`~unibench.structures.prediction_dump`, written by
+            :func:`unibench.benchmark.publish`).
     """
     from unibench.reporting.records import split_unfinished
     from unibench.reporting.tables import summarize

@@ -1,17 +1,23 @@
 """Helpers for tests, smoke runs and benchmarks: tiny datasets and tiny versions of configs."""
-import re
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from mmengine.config import Config
 
 from unibench.datasets.synthetic import generate_shapes_dataset
+from unibench.engine.config import repoint_data
 
-from .checks import (PRED_FIELDS, assert_every_parameter_has_a_gradient,  # noqa: F401
-                     assert_prediction_format, first_batch, total_loss)
+from .checks import (  # noqa: F401
+    PRED_FIELDS,
+    assert_every_parameter_has_a_gradient,
+    assert_prediction_format,
+    first_batch,
+    total_loss,
+)
 
-# The generated shapes datasets the configs point at: data/shapes/, data/shapes64/, ...
-SHAPES_ROOT = re.compile(r'^data/shapes\w*/')
+# Test-sized model bases (seconds per build and step) for ``tiny_config(..., model=...)``.
+TINY_MODELS = {name: Path(__file__).resolve().parents[2] / f'configs/_base_/models/{name}_tiny.py'
+               for name in ('mask2former', 'oneformer', 'painter', 'gscnn')}
 
 
 def make_tiny_shapes(root: Union[str, Path], *, num_train: int = 8, num_val: int = 4,
@@ -26,15 +32,23 @@ def make_tiny_shapes(root: Union[str, Path], *, num_train: int = 8, num_val: int
 
 def tiny_config(config: Union[str, Config], *, data_root: Union[str, Path],
                 work_dir: Union[str, Path], max_iters: int = 2, batch_size: int = 2,
-                val_interval: Optional[int] = None) -> Config:
+                val_interval: Optional[int] = None,
+                model: Optional[Union[str, Path]] = None) -> Config:
     """A shapes config re-pointed at ``data_root`` and shortened to ``max_iters`` iterations.
 
-    Every path under ``data/shapes*/`` (``data/shapes/``, ``data/shapes64/``: dataset roots, evaluator annotation files) is rewritten,
-    loaders run in the main process, and logging/checkpointing happen at the end of the run.
+    Every path under ``data/shapes*/`` (``data/shapes/``, ``data/shapes64/``: dataset roots,
+    evaluator annotation files) is rewritten, loaders run in the main process, and
+    logging/checkpointing happen at the end of the run.
+
+    Args:
+        model: A model base config (e.g. ``configs/_base_/models/mask2former_tiny.py``) merged
+            over the leaf's ``model``: every key it sets wins, the leaf keeps what only it sets
+            (class counts, dataset-dependent values).
     """
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    root = str(data_root).rstrip('/') + '/'
-    cfg = Config(_replace_prefix(cfg.to_dict(), SHAPES_ROOT, root), filename=cfg.filename)
+    if model is not None:
+        cfg.merge_from_dict(dict(model=Config.fromfile(str(model)).model.to_dict()))
+    cfg = repoint_data(cfg, str(data_root))
     cfg.work_dir = str(work_dir)
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = val_interval or max_iters
@@ -50,13 +64,3 @@ def tiny_config(config: Union[str, Config], *, data_root: Union[str, Path],
         loader.persistent_workers = False
     return cfg
 
-
-def _replace_prefix(node: Any, old: 're.Pattern[str]', new: str) -> Any:
-    if isinstance(node, dict):
-        return {k: _replace_prefix(v, old, new) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return type(node)(_replace_prefix(v, old, new) for v in node)
-    match = old.match(node) if isinstance(node, str) else None
-    if match:
-        return new + node[match.end():]
-    return node

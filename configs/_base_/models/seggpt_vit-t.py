@@ -2,8 +2,9 @@
 # 128-wide, 6-block ViT (4 heads of 32), patch 16 on 128 x 128 halves (the dataset's size: a
 # 256 x 128 canvas of 16 x 8 tokens), decoder width 16, trained from scratch (the absolute
 # positions start on the 8 x 8 grid of one half). Patch 16 at full size learns the stuff textures
-# faster than patch 8 on images halved to 64 x 64 (same token count; measured on 64 images). Proportions of the paper's 24 blocks: the image and target streams run apart
-# through the first block (blocks 0-2 of 24) and blocks 1, 2, 4, 5 feed the decoder, the ends of
+# faster than patch 8 on images halved to 64 x 64 (same token count; measured on 64 images).
+# Proportions of the paper's 24 blocks: the image and target streams run apart through the first
+# block (blocks 0-2 of 24) and blocks 1, 2, 4, 5 feed the decoder, the ends of
 # the encoder's quarters rounded up (5, 11, 17, 23 of 24).
 _base_ = ['./seggpt_vit-l.py']
 img_size = 128

@@ -16,8 +16,14 @@ from mmdet.structures import DetDataSample
 
 from unibench.registry import TRANSFORMS
 from unibench.structures import IGNORE_INDEX
-from unibench.structures.painter import (instance_map, location_colors, location_palette, paint,
-                                         random_colors, semantic_palette)
+from unibench.structures.painter import (
+    instance_map,
+    location_colors,
+    location_palette,
+    paint,
+    random_colors,
+    semantic_palette,
+)
 
 
 @TRANSFORMS.register_module()

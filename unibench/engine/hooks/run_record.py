@@ -17,22 +17,25 @@ each training run and each ``tools/test.py`` evaluation leaves one record that
 Writers merge into the file section by section (keys of a section are replaced), each write is
 a temp file plus :func:`os.replace`, so a reader never sees half a record.
 """
-import json
 import math
-import os
 import os.path as osp
 import time
-from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from unibench.registry import HOOKS
-from unibench.utils.records import (RECORD_FILE, evaluation_key, now, read_record,  # noqa: F401
-                                    record_path, update_record, write_json_atomic)
+from unibench.utils.records import (  # noqa: F401
+    RECORD_FILE,
+    evaluation_key,
+    now,
+    read_record,
+    record_path,
+    update_record,
+    write_json_atomic,
+)
 
 from . import cost
 

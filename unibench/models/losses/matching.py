@@ -11,8 +11,7 @@ from typing import List, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmdet.models.task_modules.assigners import (ClassificationCost, CrossEntropyLossCost,
-                                                 DiceCost)
+from mmdet.models.task_modules.assigners import ClassificationCost, CrossEntropyLossCost, DiceCost
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 

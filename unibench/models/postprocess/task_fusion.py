@@ -17,7 +17,6 @@ from unibench.registry import MODELS
 from unibench.structures import TASKS
 
 
-
 @MODELS.register_module()
 class TaskFusionHead(MaskFormerFusionHead):
     """Decodes ``(mask_cls, mask_pred)`` for the task named in each sample's metainfo.

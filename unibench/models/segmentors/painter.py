@@ -21,8 +21,11 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from unibench.models.backbones.painter_vit import SEG_TYPES
-from unibench.models.postprocess.painter_decode import (decode_instances, decode_semantic,
-                                                        merge_panoptic)
+from unibench.models.postprocess.painter_decode import (
+    decode_instances,
+    decode_semantic,
+    merge_panoptic,
+)
 from unibench.registry import MODELS
 from unibench.structures import TASKS
 from unibench.structures.painter import location_palette, semantic_palette

@@ -29,7 +29,6 @@ from unibench.registry import MODELS
 from unibench.structures import IGNORE_INDEX
 
 
-
 @MODELS.register_module()
 class SemanticSegmentor(TrainOnlyParts, EncoderDecoder):
     """mmseg ``EncoderDecoder`` that trains on and predicts into unibench data samples.

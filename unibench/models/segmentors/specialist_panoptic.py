@@ -5,8 +5,9 @@ instance segmenter's things, merged by :func:`combine_semantic_and_instances`. E
 from its own config and trained on its own; this model trains nothing.
 
 The model is handed its two built children; configs say ``type='SpecialistPanoptic'`` with each
-child's config file and checkpoint, which :func:`unibench.engine.specialists.build_specialist_panoptic`
-(registered under that name) reads before it builds this model.
+child's config file and checkpoint, which
+:func:`unibench.engine.specialists.build_specialist_panoptic` (registered under that name) reads
+before it builds this model.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -15,8 +16,12 @@ from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from torch import nn
 
-from unibench.models.postprocess.combine_panoptic import (OVERLAP_THR, SCORE_THR, STUFF_AREA,
-                                                          combine_semantic_and_instances)
+from unibench.models.postprocess.combine_panoptic import (
+    OVERLAP_THR,
+    SCORE_THR,
+    STUFF_AREA,
+    combine_semantic_and_instances,
+)
 from unibench.structures import TASKS
 
 
