@@ -2,9 +2,9 @@ import os
 from pathlib import Path
 
 import pytest
+from mmengine.registry import init_default_scope
 
 import unibench  # noqa: F401  (registers unibench's modules)
-from mmengine.registry import init_default_scope
 from unibench.testing import make_tiny_shapes
 
 REPO = Path(__file__).resolve().parents[1]

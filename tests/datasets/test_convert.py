@@ -11,9 +11,8 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_util
 
+from unibench.datasets.convert import id2rgb, panoptic_to_instances, panoptic_to_semantic, rgb2id
 from unibench.utils import io
-from unibench.datasets.convert import (id2rgb, panoptic_to_instances, panoptic_to_semantic,
-                                       rgb2id)
 
 # Non-contiguous category ids (things first, as in COCO) -> contiguous 0, 1, 2, 3.
 CATEGORIES = [

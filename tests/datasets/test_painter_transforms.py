@@ -4,11 +4,20 @@ import pytest
 import torch
 from mmdet.structures.mask import BitmapMasks
 
-from unibench.datasets.transforms.painter import (PackPainterInputs, PainterColorize,
-                                                  augmented_view, image_targets, mosaic)
-from unibench.structures.painter import (location_colors, location_palette,
-                                                         random_colors, semantic_palette)
+from unibench.datasets.transforms.painter import (
+    PackPainterInputs,
+    PainterColorize,
+    augmented_view,
+    image_targets,
+    mosaic,
+)
 from unibench.registry import DATASETS
+from unibench.structures.painter import (
+    location_colors,
+    location_palette,
+    random_colors,
+    semantic_palette,
+)
 
 H = W = 16
 NUM_THINGS, NUM_CLASSES = 2, 4

@@ -20,9 +20,14 @@ from mmengine.structures import InstanceData, PixelData
 from PIL import Image
 
 from unibench.datasets.convert import id2rgb, load_segment_ids, mask_bbox, panoptic_to_instances
-from unibench.datasets.real import (ADE20K_150, ADE20KPanopticDataset, ADE20KSemanticDataset,
-                                    CityscapesPanopticDataset, CityscapesSemanticDataset,
-                                    COCOPanopticDataset)
+from unibench.datasets.real import (
+    ADE20K_150,
+    ADE20KPanopticDataset,
+    ADE20KSemanticDataset,
+    CityscapesPanopticDataset,
+    CityscapesSemanticDataset,
+    COCOPanopticDataset,
+)
 from unibench.registry import DATASETS, EVALUATOR, MODELS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -147,18 +147,37 @@ def test_counters_continue_after_a_resume(tmp_path):
     assert read_record(str(tmp_path))['size']['flops']['flops'] is None
 
 
-def test_update_record_merges_sections_and_writes_atomically(tmp_path):
+def test_update_record_merges_sections_and_writes_atomically(tmp_path, monkeypatch):
     update_record(str(tmp_path), dict(size=dict(a=1), train=dict(status='running')))
     update_record(str(tmp_path), dict(size=dict(b=2), evaluations={'test:semantic': dict(x=1)}))
     record = read_record(str(tmp_path))
     assert record['size'] == dict(a=1, b=2) and record['train'] == dict(status='running')
     assert record['evaluations'] == {'test:semantic': dict(x=1)}
     before = (tmp_path / 'record.json').read_text()
-    with pytest.raises(ValueError):  # NaN is not JSON: the write fails half-way
-        update_record(str(tmp_path), dict(size=dict(c=float('nan'))))
+    json.loads(before)
+
+    # The writer dies after writing the whole new record, before it is in place: a reader at
+    # that moment, and after, sees the old record whole, and nothing else is left behind.
+    seen = {}
+
+    def crash(fd):
+        seen['written'] = os.fstat(fd).st_size
+        seen['visible'] = (tmp_path / 'record.json').read_text()
+        raise OSError('disk gone')
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, 'fsync', crash)
+        with pytest.raises(OSError, match='disk gone'):
+            update_record(str(tmp_path), dict(size=dict(c=3)))
+    assert seen['written'] > len(before)  # the new (longer) record had been written out
+    assert seen['visible'] == before
     assert (tmp_path / 'record.json').read_text() == before
     assert sorted(os.listdir(tmp_path)) == ['record.json']  # no temp or lock files left
-    json.loads(before)
+
+    with pytest.raises(ValueError):  # NaN is not JSON: refused, the record unchanged
+        update_record(str(tmp_path), dict(size=dict(c=float('nan'))))
+    assert (tmp_path / 'record.json').read_text() == before
+    assert sorted(os.listdir(tmp_path)) == ['record.json']
 
 
 def test_flop_count_is_null_with_a_reason_when_it_cannot_trace():

@@ -1,9 +1,12 @@
 """TimmBackbone: channels and strides from timm's feature_info match the real outputs."""
 import pytest
 import torch
+from mmengine.config import Config
 
+from unibench.models.backbones.timm_backbone import TimmBackbone
 from unibench.models.segmentors.mask2former import feature_shapes
 from unibench.registry import MODELS
+from unibench.testing import TINY_MODELS
 
 
 @pytest.mark.parametrize('name', ['test_convnext', 'test_resnet', 'test_efficientnet'])
@@ -15,9 +18,20 @@ def test_declared_shapes_match_the_outputs(name):
         assert f.shape == (2, c, 128 // s, 128 // s) and f.dtype == torch.float32
 
 
-def test_segmentors_read_the_declared_shapes_without_a_probe():
+def test_segmentors_read_the_declared_shapes_without_a_probe(monkeypatch):
+    def probe(self, x):
+        raise AssertionError('the backbone was probed')
+
+    monkeypatch.setattr(TimmBackbone, 'forward', probe)  # any forward pass fails the test
     backbone = MODELS.build(dict(type='TimmBackbone', model_name='test_convnext'))
     assert feature_shapes(backbone) == (backbone.channels, backbone.strides)
+    # A segmentor built on it sizes its head from the declared channels, without a forward.
+    cfg = Config.fromfile(str(TINY_MODELS['mask2former'])).model
+    cfg.backbone = dict(type='TimmBackbone', model_name='test_convnext')
+    cfg.panoptic_head.update(num_things_classes=3, num_stuff_classes=2)
+    model = MODELS.build(cfg)
+    convs = model.panoptic_head.pixel_decoder.input_convs  # 1/32, 1/16, 1/8
+    assert [c.conv.in_channels for c in convs] == backbone.channels[:0:-1]
 
 
 def test_mmdet_backbones_are_probed():

@@ -7,8 +7,12 @@ import torch
 import torch.nn.functional as F
 
 from unibench.models.heads.gscnn_head import GatedSpatialConv2d, GSCNNHead
-from unibench.models.layers.boundary import (boundary_targets, canny_edges, disc_offsets,
-                                             gradient_magnitude)
+from unibench.models.layers.boundary import (
+    boundary_targets,
+    canny_edges,
+    disc_offsets,
+    gradient_magnitude,
+)
 from unibench.models.losses.gscnn_loss import GSCNNLoss, balanced_bce
 
 

@@ -13,8 +13,11 @@ from mmengine.structures import InstanceData
 
 import unibench  # noqa: F401  (registers the unibench modules)
 from unibench.registry import MODELS
-from unibench.testing import (TINY_MODELS, assert_every_parameter_has_a_gradient,
-                              assert_prediction_format)
+from unibench.testing import (
+    TINY_MODELS,
+    assert_every_parameter_has_a_gradient,
+    assert_prediction_format,
+)
 
 TASKS = ('panoptic', 'instance', 'semantic')
 SIZE = 64

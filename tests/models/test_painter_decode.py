@@ -3,11 +3,18 @@ import numpy as np
 import torch
 from mmengine.structures import InstanceData
 
-from unibench.datasets.transforms.painter_colors import (instance_map, location_colors,
-                                                         location_palette, paint,
-                                                         semantic_palette)
-from unibench.models.postprocess.painter_decode import (decode_instances, decode_semantic,
-                                                        merge_panoptic)
+from unibench.models.postprocess.painter_decode import (
+    decode_instances,
+    decode_semantic,
+    merge_panoptic,
+)
+from unibench.structures.painter import (
+    instance_map,
+    location_colors,
+    location_palette,
+    paint,
+    semantic_palette,
+)
 
 H = W = 24
 NUM_THINGS, NUM_CLASSES = 3, 6

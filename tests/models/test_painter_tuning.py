@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from unibench.models.segmentors.painter_prompts import (PromptBank, load_pairs, save_prompts,
-                                                        tune_prompt_tensor)
+from unibench.engine.painter_prompts import (
+    PromptBank,
+    attach_prompts,
+    load_pairs,
+    save_prompts,
+    tune_prompt_tensor,
+)
 from unibench.registry import DATASETS, MODELS
 from unibench.testing import tiny_config
 
@@ -23,7 +28,7 @@ def model_and_cfg(tiny_shapes, tmp_path):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    return model, cfg
+    return attach_prompts(model), cfg
 
 
 def test_tuning_changes_only_the_prompt_tensor(model_and_cfg):

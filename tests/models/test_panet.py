@@ -10,8 +10,12 @@ from torch import nn
 
 from unibench.models.roi_heads.level_fusion import LevelMaxFusion
 from unibench.registry import MODELS
-from unibench.testing import (assert_every_parameter_has_a_gradient, first_batch, tiny_config,
-                              total_loss)
+from unibench.testing import (
+    assert_every_parameter_has_a_gradient,
+    first_batch,
+    tiny_config,
+    total_loss,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPES = REPO / 'configs/panet/panet_r18_fpn_1xb8-3k_shapes-instance.py'

@@ -9,17 +9,17 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from unibench.benchmark import load_suite, run_status, run_suite
+from unibench.benchmark.compose import compose_run, dependency_options
+from unibench.benchmark.predictions import ensure_dump
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.registry import MODELS
-from unibench.benchmark import load_suite, run_status, run_suite
-from unibench.benchmark.predictions import ensure_dump
 from unibench.reporting import collect, summarize
-from unibench.benchmark.compose import compose_run, dependency_options
 from unibench.reporting.figures import qualitative_figure
 from unibench.reporting.tables import ablation_table, results_table, write_report
-from unibench.testing import tiny_config
+from unibench.testing import TINY_MODELS, tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
 SEM = str(REPO / 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-semantic.py')
@@ -28,10 +28,12 @@ PAIR = str(REPO / 'configs/specialist_panoptic/pspnet-panet_r18_shapes-panoptic.
 DEPENDS = dict(sem='model.semantic', ins='model.instance')
 
 
-def write_suite(tmp_path: Path, runs: str = '', common: dict = None, **options) -> Path:
-    """A suite of a semantic run, an instance run and their combination (or ``runs``)."""
+def write_suite(tmp_path: Path, runs: str = '', common: dict = None, sem_config: str = SEM,
+                **options) -> Path:
+    """A suite of a semantic run (``sem_config``), an instance run and their combination (or
+    ``runs``)."""
     runs = runs or (
-        f"[dict(name='sem', config={SEM!r}, eval_tasks='semantic', "
+        f"[dict(name='sem', config={sem_config!r}, eval_tasks='semantic', "
         f"options={options.get('sem', {})!r}),\n"
         f" dict(name='ins', config={INS!r}, eval_tasks='instance', "
         f"options={options.get('ins', {})!r}),\n"
@@ -89,12 +91,13 @@ def test_depends_are_parsed_and_checked(tmp_path):
     assert sem.options == {'train_cfg.max_iters': 2}
     assert run_status(pair).todo == ['compose', 'test:all', 'speed']
     assert suite.extra_columns == ['trained_models']
+    c = repr(PAIR)  # configs must exist on disk (load_suite checks them first)
     bad = {
-        "[dict(name='pair', config='c.py', depends=['sem'])]": r"depends on \['sem'\]",
-        "[dict(name='a', config='c.py'), dict(name='pair', config='c.py', depends=['a'], "
+        f"[dict(name='pair', config={c}, depends=['sem'])]": r"depends on \['sem'\]",
+        f"[dict(name='a', config={c}), dict(name='pair', config={c}, depends=['a'], "
         "seeds=[1])]": r"\(seed 1\) depends on \['a'\]",
-        "[dict(name='pair', config='c.py', depends='sem')]": 'depends must be a list',
-        "[dict(name='pair', config='c.py', depends=['pair'])]": 'must be earlier runs',
+        f"[dict(name='pair', config={c}, depends='sem')]": 'depends must be a list',
+        f"[dict(name='pair', config={c}, depends=['pair'])]": 'must be earlier runs',
     }
     for runs, message in bad.items():
         with pytest.raises(ValueError, match=message):
@@ -137,10 +140,10 @@ def test_a_failed_dependency_fails_the_compose_step(tmp_path):
 
 
 def trained_run(folder: Path, config: str, *, tiny_shapes: Path, run: str, iters: int,
-                hours: float, tasks: list, peak: int) -> str:
+                hours: float, tasks: list, peak: int, model: str = None) -> str:
     """A work dir as tools/train.py leaves it: dumped config, checkpoint, finished record."""
     folder.mkdir(parents=True)
-    cfg = tiny_config(config, data_root=tiny_shapes, work_dir=folder)
+    cfg = tiny_config(config, data_root=tiny_shapes, work_dir=folder, model=model)
     cfg.dump(str(folder / Path(config).name))
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -157,7 +160,8 @@ def trained_run(folder: Path, config: str, *, tiny_shapes: Path, run: str, iters
 
 def test_compose_run_saves_the_pair_and_sums_the_cost(tiny_shapes, tmp_path):
     deps = dict(sem=trained_run(tmp_path / 'sem', SEM, tiny_shapes=tiny_shapes, run='sem-seed0',
-                                iters=2, hours=0.25, tasks=['semantic'], peak=100),
+                                iters=2, hours=0.25, tasks=['semantic'], peak=100,
+                                model=TINY_MODELS['mask2former']),
                 ins=trained_run(tmp_path / 'ins', INS, tiny_shapes=tiny_shapes, run='ins-seed0',
                                 iters=3, hours=0.5, tasks=['instance'], peak=300))
     root = str(tiny_shapes).rstrip('/') + '/'
@@ -249,9 +253,14 @@ def tiny_options(root: str, *, model: str) -> dict:
     return options
 
 
+@pytest.mark.slow  # 9 tool subprocesses
 def test_a_tiny_suite_trains_two_specialists_and_scores_their_combination(tiny_shapes, tmp_path):
     root = str(tiny_shapes).rstrip('/') + '/'
-    suite = load_suite(str(write_suite(tmp_path, **{
+    # The semantic specialist is M2F-Semantic with configs/_base_/models/mask2former_tiny.py.
+    sem_config = tmp_path / Path(SEM).name
+    tiny_config(SEM, data_root=tiny_shapes, work_dir='unused',
+                model=TINY_MODELS['mask2former']).dump(str(sem_config))
+    suite = load_suite(str(write_suite(tmp_path, sem_config=str(sem_config), **{
         name: tiny_options(root, model=name) for name in ('sem', 'ins', 'pair')})))
     lines = []
     results = run_suite(suite, echo=lines.append)

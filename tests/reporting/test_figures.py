@@ -7,8 +7,13 @@ from PIL import Image
 
 from unibench.benchmark.predictions import dump_predictions
 from unibench.reporting import collect
-from unibench.reporting.figures import (COLUMN_WIDTH, _paint_ids, qualitative_figure,
-                                        read_scalars, write_figures)
+from unibench.reporting.figures import (
+    COLUMN_WIDTH,
+    _paint_ids,
+    qualitative_figure,
+    read_scalars,
+    write_figures,
+)
 from unibench.testing import tiny_config
 
 M2F_PANOPTIC = (Path(__file__).resolve().parents[2]

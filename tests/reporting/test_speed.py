@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from unibench.engine.hooks import read_record, update_record
 from unibench.benchmark import measure_speed, write_speed
+from unibench.engine.hooks import read_record, update_record
 from unibench.testing import tiny_config
 
 M2F_PANOPTIC = (Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from mmengine.config import DictAction
 
-from unibench.engine.hooks import read_record, update_record
 from unibench.benchmark import load_suite, run_status, run_suite
 from unibench.benchmark.suite import format_option
+from unibench.engine.hooks import read_record, update_record
 
 REPO = Path(__file__).resolve().parents[2]
 M2F = str(REPO / 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-{}.py')

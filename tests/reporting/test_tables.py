@@ -13,9 +13,16 @@ import pandas as pd
 import pytest
 
 from unibench.reporting import collect, summarize
-from unibench.reporting.tables import (ablation_table, answering_run, format_mean_std,
-                                       latex_escape, results_table, to_latex, to_markdown,
-                                       write_report)
+from unibench.reporting.tables import (
+    ablation_table,
+    answering_run,
+    format_mean_std,
+    latex_escape,
+    results_table,
+    to_latex,
+    to_markdown,
+    write_report,
+)
 
 GOLDEN = Path(__file__).parent / 'golden'
 GROUPS = dict(joint=dict(label='OneFormer, joint', runs=['oneformer_joint']),

@@ -1,8 +1,8 @@
 """A run killed with SIGKILL (here: while it writes a checkpoint) and resumed with --resume logs
 the same losses as an uninterrupted run with the same seed, for Mask2Former and OneFormer."""
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
