@@ -36,7 +36,7 @@ from torch import nn
 
 from unibench.datasets.synthetic import render_sample
 from unibench.models.layers.tokenizer import tokenize
-from unibench.registry import MODELS
+from unibench.registry import DATASETS, MODELS
 
 
 @dataclass
@@ -150,8 +150,9 @@ def _timed(fn: Callable[[], None], peer: Peer) -> float:
     return time.perf_counter() - start
 
 
-def _det_data(items: List[dict], *, train: bool) -> dict:
-    """mmdet-style ``inputs`` / ``data_samples`` of the shared items."""
+def _det_data(items: List[dict], *, train: bool, classes: Sequence[str] = ()) -> dict:
+    """mmdet-style ``inputs`` / ``data_samples`` of the shared items (training samples carry the
+    dataset's class names, as the datasets attach them)."""
     inputs, samples = [], []
     for item in items:
         h, w = item['image'].shape[:2]
@@ -159,6 +160,7 @@ def _det_data(items: List[dict], *, train: bool) -> dict:
         sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w), task='panoptic',
                                              scale_factor=(1.0, 1.0)))
         if train:
+            sample.set_metainfo(dict(classes=tuple(classes)))
             sample.gt_instances = InstanceData(
                 labels=item['labels'], masks=BitmapMasks(item['masks'].numpy(), h, w))
         samples.append(sample)
@@ -169,7 +171,9 @@ def _mmengine_peer(name: str, family: str, model: nn.Module, cfg: Config, items:
                    device: str) -> Peer:
     model = model.to(device)
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
-    train_data, test_data = _det_data(items, train=True), _det_data(items[:1], train=False)
+    classes = DATASETS.get(cfg.train_dataloader.dataset.type).METAINFO['classes']
+    train_data = _det_data(items, train=True, classes=classes)
+    test_data = _det_data(items[:1], train=False)
     return Peer(name=name, family=family, model=model,
                 train_step=lambda: model.train_step(train_data, optim),
                 infer=lambda: model.test_step(test_data))
