@@ -114,3 +114,32 @@ def test_a_source_for_another_config_fails_with_the_keys(tiny_shapes, tmp_path, 
     # HF OneFormer names its decoder layers differently: Mask2Former's are left unexpected.
     assert 'unexpected keys' in err and "'transformer_module.decoder.layers.0." in err
     assert not dst.exists()
+
+
+def test_convert_then_test_every_task_seggpt(tiny_shapes, tmp_path, capsys):
+    """The painter: a random-weight transformers SegGPT of painter_tiny.py's sizes, converted,
+    then scored on every task by tools/test.py (prompts from the tiny train split)."""
+    cfg = tiny_config(str(REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'),
+                      data_root=tiny_shapes, work_dir=tmp_path / 'work',
+                      model=TINY_MODELS['painter'])
+    config = tmp_path / 'tiny.py'
+    cfg.dump(str(config))
+    vit = cfg.model.backbone
+    hf_cfg = transformers.SegGptConfig(
+        hidden_size=vit.embed_dim, num_hidden_layers=vit.depth, num_attention_heads=vit.num_heads,
+        mlp_dim=int(vit.embed_dim * vit.mlp_ratio), image_size=list(vit.img_size),
+        patch_size=vit.patch_size, pretrain_image_size=vit.pretrain_img_size,
+        decoder_hidden_size=cfg.model.decode_head.decoder_dim, merge_index=vit.merge_index,
+        intermediate_hidden_state_indices=list(vit.out_indices), drop_path_rate=0.0,
+        qkv_bias=True, use_relative_position_embeddings=True)
+    torch.manual_seed(0)
+    transformers.SegGptForImageSegmentation(hf_cfg).save_pretrained(str(tmp_path / 'hf'))
+    dst = tmp_path / 'converted.pth'
+    code, out, err = convert_tool(tmp_path / 'hf', dst, '--config', config, capsys=capsys)
+    assert code == 0, err[-3000:]
+    proc = run('tools/test.py', str(config), str(dst), '--task', 'all', '--work-dir',
+               str(tmp_path / 'test'))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    for key in ('panoptic/PQ:', 'instance/segm_mAP:', 'semantic/mIoU:'):
+        assert re.search(rf'^{key} [-\d.]+$', out, re.M), key
