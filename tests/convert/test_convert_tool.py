@@ -46,6 +46,18 @@ def run(*args):
     return proc
 
 
+def score_every_task(config, checkpoint, work_dir) -> str:
+    """``tools/test.py CONFIG CKPT --task all``: it succeeds and prints every task's headline
+    metric; returns its output."""
+    proc = run('tools/test.py', str(config), str(checkpoint), '--task', 'all', '--work-dir',
+               str(work_dir))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    for key in ('panoptic/PQ:', 'instance/segm_mAP:', 'semantic/mIoU:'):
+        assert re.search(rf'^{key} [-\d.]+$', out, re.M), key
+    return out
+
+
 def unibench_cfg(family, data_root, work_dir):
     """The tiny shapes config of the family with the tiny HF model's Swin backbone."""
     cfg = tiny_config(str(REPO / LEAVES[family]), data_root=data_root, work_dir=work_dir,
@@ -92,12 +104,7 @@ def test_convert_then_test_every_task(family, tiny_shapes, tmp_path, capsys):
     assert ckpt['meta']['source'] == 'hf' and 'panoptic_head.decoder.cls_embed.weight' in ckpt[
         'state_dict']
 
-    proc = run('tools/test.py', str(config), str(dst), '--task', 'all', '--work-dir',
-               str(tmp_path / 'test'))
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    for key in ('panoptic/PQ:', 'instance/segm_mAP:', 'semantic/mIoU:'):
-        assert re.search(rf'^{key} [-\d.]+$', out, re.M), key
+    out = score_every_task(config, dst, tmp_path / 'test')
     assert 'missing keys' not in out and 'unexpected key' not in out
 
 
@@ -137,9 +144,4 @@ def test_convert_then_test_every_task_seggpt(tiny_shapes, tmp_path, capsys):
     dst = tmp_path / 'converted.pth'
     code, out, err = convert_tool(tmp_path / 'hf', dst, '--config', config, capsys=capsys)
     assert code == 0, err[-3000:]
-    proc = run('tools/test.py', str(config), str(dst), '--task', 'all', '--work-dir',
-               str(tmp_path / 'test'))
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    for key in ('panoptic/PQ:', 'instance/segm_mAP:', 'semantic/mIoU:'):
-        assert re.search(rf'^{key} [-\d.]+$', out, re.M), key
+    score_every_task(config, dst, tmp_path / 'test')

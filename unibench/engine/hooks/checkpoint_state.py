@@ -34,16 +34,16 @@ class CheckpointStateHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         state = checkpoint.get('state_dict', checkpoint)
         state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        own = model.state_dict()
         absent = tuple(p for p in getattr(model, 'train_only_prefixes', ())
-                       if not any(k.startswith(p) for k in model.state_dict()))
+                       if not any(k.startswith(p) for k in own))
         state = {k: v for k, v in state.items() if not (absent and k.startswith(absent))}
         source = str(runner.cfg.get('load_from') or 'the checkpoint')
         testing = isinstance(getattr(runner, '_test_loop', None), BaseLoop) and \
             not isinstance(getattr(runner, '_train_loop', None), BaseLoop)
         if runner._resume or testing:
-            check_covers(model.state_dict(), state, source=source, target=type(model).__name__)
+            check_covers(own, state, source=source, target=type(model).__name__)
             return
-        own = model.state_dict()
         shapes = [k for k in set(own) & set(state) if own[k].shape != state[k].shape]
         if shapes:
             check_covers(own, state, source=source, target=type(model).__name__,
