@@ -3,7 +3,7 @@
 # / oneformer_swin_large; mask2former_swin-l.py, oneformer_swin-l.py), Swin-T and Swin-S (window 7,
 # IN-1k at 224) and Swin-B (window 12 at 384; IN-1k or IN-22k weights, one architecture).
 swin_l = dict(
-    type='mmdet.SwinTransformer',
+    type='SwinTransformer',  # mmdet's, with a Pretrained load that must cover it
     pretrain_img_size=384,  # PRETRAIN_IMG_SIZE
     embed_dims=192,  # EMBED_DIM
     depths=[2, 2, 18, 2],  # DEPTHS
