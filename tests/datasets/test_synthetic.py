@@ -13,12 +13,12 @@ from PIL import Image
 from pycocotools import mask as mask_util
 
 from unibench.datasets.convert import load_segment_ids, mask_bbox
+from unibench.datasets.shapes_render import _paint_instances
 from unibench.datasets.synthetic import (
     MIN_SEGMENT_AREA,
     SHAPES_CATEGORIES,
     STUFF_CLASSES,
     THING_CLASSES,
-    _paint_instances,
     generate_shapes_dataset,
     render_sample,
     write_preview,
