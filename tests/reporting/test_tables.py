@@ -101,6 +101,30 @@ def test_write_report_writes_md_tex_csv(records_root, tmp_path):
     assert not (tmp_path / 'empty').exists()  # nothing half-written
 
 
+def test_a_report_that_fails_mid_way_leaves_each_file_old_or_new_never_half(records_root,
+                                                                          tmp_path, monkeypatch):
+    import unibench.utils.io as io
+
+    frame, out = collect(str(records_root)), tmp_path / 'report'
+    write_report(frame, out_dir=str(out), suite_name='fixed')
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    replace = io.os.replace
+
+    def disk_full_at_tex(src, dst):  # the writes before results.tex land, it does not
+        if str(dst).endswith('results.tex'):
+            raise OSError(28, 'No space left on device')
+        replace(src, dst)
+
+    monkeypatch.setattr(io.os, 'replace', disk_full_at_tex)
+    frame.loc[frame['run'] == 'm2f_instance-seed0', 'status'] = 'running'
+    with pytest.raises(OSError, match='No space left'):
+        write_report(frame, out_dir=str(out), suite_name='fixed')
+    now = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(now) == sorted(old)  # no temporary file is left behind
+    assert now['results.tex'] == old['results.tex'] and now['results.csv'] == old['results.csv']
+    assert b'Not finished, left out' in now['results.md']  # written before the failure
+
+
 def test_unfinished_runs_are_left_out_and_named(records_root, tmp_path):
     frame = collect(str(records_root))
     frame.loc[frame['run'] == 'm2f_instance-seed0', 'status'] = 'running'

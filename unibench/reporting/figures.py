@@ -9,6 +9,7 @@
   from the predictions the benchmark dumped (this module builds no model).
 """
 import glob
+import io
 import json
 import math
 import os
@@ -25,6 +26,7 @@ import pandas as pd  # noqa: E402
 
 from unibench.reporting.tables import TASK_METRICS, answering_run  # noqa: E402
 from unibench.structures import HEADLINE, INSTANCE_OFFSET, prediction_dump  # noqa: E402
+from unibench.utils.io import atomic_write_bytes  # noqa: E402
 
 COLUMN_WIDTH = 3.3  # inches: one column of a two-column paper
 METRICS = tuple((column, HEADLINE[task].label, HEADLINE[task].scale)
@@ -282,7 +284,9 @@ def _save(fig: Any, out_base: str, *, tight: bool = True) -> List[str]:
     os.makedirs(osp.dirname(osp.abspath(out_base)), exist_ok=True)
     paths = []
     for ext in ('png', 'pdf'):
-        fig.savefig(f'{out_base}.{ext}', bbox_inches='tight' if tight else None)
+        buf = io.BytesIO()  # rendered whole first, then written atomically
+        fig.savefig(buf, format=ext, bbox_inches='tight' if tight else None)
+        atomic_write_bytes(f'{out_base}.{ext}', buf.getvalue())
         paths.append(f'{out_base}.{ext}')
     plt.close(fig)
     return paths

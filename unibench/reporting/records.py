@@ -5,12 +5,12 @@ the tables rescale for display. A run's metrics come from its ``tools/test.py`` 
 (the latest one per task); a run that was never tested falls back to its last validation.
 """
 import glob
-import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
+from unibench.utils.io import atomic_write_text
 from unibench.utils.records import RECORD_FILE, read_record
 
 ID_COLUMNS = ('suite', 'name', 'label', 'run', 'seed', 'index')
@@ -52,9 +52,8 @@ def split_unfinished(frame: pd.DataFrame) -> Tuple[pd.DataFrame, List[str]]:
 
 
 def write_csv(frame: pd.DataFrame, path: str) -> str:
-    """Writes ``frame`` as CSV (folders created); returns the path."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    frame.to_csv(path, index=False)
+    """Writes ``frame`` as CSV atomically (folders created); returns the path."""
+    atomic_write_text(osp.abspath(path), frame.to_csv(index=False))
     return path
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from unibench.reporting.records import split_unfinished
 from unibench.structures import HEADLINE, TASKS
+from unibench.utils.io import atomic_write_text
 
 # (task, column of the collected frame) of each task's headline metric
 TASK_METRICS = tuple((task, f'{task}/{HEADLINE[task].name}') for task in TASKS)
@@ -248,18 +249,19 @@ def to_frame(table: Table) -> pd.DataFrame:
 
 
 def write_tables(tables: Sequence[Table], *, out_dir: str, prefix: str) -> List[str]:
-    """Writes ``<name>.md``, ``<name>.tex`` and ``<name>.csv`` of each table; returns paths."""
+    """Writes ``<name>.md``, ``<name>.tex`` and ``<name>.csv`` of each table; returns paths.
+
+    Each file is written atomically: a report killed or failing mid-way leaves every file
+    either as it was or complete."""
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for table in tables:
         base = osp.join(out_dir, table.name)
         for ext, text in (('md', to_markdown(table)),
-                          ('tex', to_latex(table, label=f'tab:{prefix}-{table.name}'))):
-            with open(f'{base}.{ext}', 'w') as f:
-                f.write(text)
+                          ('tex', to_latex(table, label=f'tab:{prefix}-{table.name}')),
+                          ('csv', to_frame(table).to_csv(index=False))):
+            atomic_write_text(f'{base}.{ext}', text)
             paths.append(f'{base}.{ext}')
-        to_frame(table).to_csv(f'{base}.csv', index=False)
-        paths.append(f'{base}.csv')
     return paths
 
 
@@ -372,7 +374,7 @@ def write_report(frame: pd.DataFrame, *, out_dir: str, suite_name: str,
         raise ValueError(f'no finished runs to report for suite {suite_name!r}')
     records = osp.join(out_dir, 'records.csv')
     os.makedirs(out_dir, exist_ok=True)
-    frame.to_csv(records, index=False)  # every record, finished or not
+    atomic_write_text(records, frame.to_csv(index=False))  # every record, finished or not
     frame = finished
     summary = summarize(frame)
     tables = [results_table(summary, title=f'{suite_name}: results',
