@@ -1,4 +1,5 @@
-"""tools/train.py, --resume, tools/test.py --task and 2-process (gloo) training, end to end."""
+"""tools/train.py, --resume and tools/test.py --task, end to end (2-process training:
+tests/tools/test_distributed.py)."""
 import os
 import re
 import subprocess
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from unibench.engine.hooks import read_record
 from unibench.testing import TINY_MODELS, tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,17 +71,3 @@ def test_unknown_cfg_option_key_is_named(config_file, tmp_path):
          '--cfg-options', 'train_cfg.max_iter=4'], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "unknown config key 'train_cfg.max_iter'" in proc.stderr
-
-
-@pytest.mark.slow  # 2 training processes and the launcher
-def test_two_process_gloo_training(config_file, tmp_path):
-    work = tmp_path / 'dist'
-    out = run(sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-              '--master_port=29517', 'tools/train.py', str(config_file), '--launcher',
-              'pytorch', '--work-dir', str(work))
-    assert 'Distributed training: True' in out
-    assert (work / 'iter_2.pth').is_file()
-    # One run of two processes: each of the 2 iterations saw a batch of 2 per process.
-    record = read_record(str(work))
-    assert record['identity']['num_processes'] == 2 and record['train']['devices'] == 2
-    assert record['train']['iterations'] == 2 and record['train']['images_seen'] == 2 * 2 * 2

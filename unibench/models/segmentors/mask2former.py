@@ -16,17 +16,19 @@ from mmdet.structures import SampleList
 from mmengine.config import ConfigDict
 from torch import nn
 
+from unibench.models.segmentors.global_losses import GlobalLossLog
 from unibench.models.segmentors.train_only import TrainOnlyParts
 from unibench.registry import MODELS
 
 
 @MODELS.register_module()
-class Mask2Former(TrainOnlyParts, MaskFormer):
+class Mask2Former(GlobalLossLog, TrainOnlyParts, MaskFormer):
     """Mask-classification segmentor whose predictions follow each sample's task.
 
     The training targets come from :class:`~unibench.datasets.transforms.DeriveTaskTargets`, which
     writes the task's masks into ``gt_instances`` (and drops ``gt_sem_seg``), so the same head
-    trains panoptic, instance or semantic models by configuration alone.
+    trains panoptic, instance or semantic models by configuration alone. With several processes
+    the logged losses are the global batch's (:class:`GlobalLossLog`).
 
     Args:
         backbone: Backbone config; its output channels and strides are probed once.
