@@ -108,13 +108,32 @@ class UniPanopticDataset(CocoPanopticDataset):
         return data_list
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
-        """mmdet's parsing, after checking that every category id is known."""
+        """mmdet's parsing, after checking the category ids and that segment ids are unique.
+
+        Each entry of ``segments_info`` also carries the JSON ``area``, which
+        :class:`~unibench.datasets.transforms.LoadPanopticAnnotations` checks against the PNG.
+        """
+        img_info = raw_data_info['raw_img_info']
         for ann in raw_data_info['raw_ann_info']:
             if ann['category_id'] not in self.cat2label:
                 raise ValueError(
-                    f'{self.ann_file}: image {raw_data_info["raw_img_info"]["file_name"]} has a '
+                    f'{self.ann_file}: image {img_info["file_name"]} has a '
                     f'segment with unknown category id {ann["category_id"]} (known: '
                     f'{sorted(self.cat2label)})')
+        # The image's own segments_info, as listed (raw_ann_info repeats a duplicated id once
+        # per occurrence and holds other images' segments of the same id).
+        own = self.coco.imgToAnns[img_info['img_id']]
+        ids = [seg['id'] for seg in own]
+        if len(set(ids)) != len(ids):
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(
+                f'{self.ann_file}: image {img_info["file_name"]} lists segment ids {repeated} '
+                'more than once in its segments_info; a segment id is a pixel value of the PNG '
+                'and names one segment: fix the annotation')
         if not hasattr(self, '_cat_names'):
             self._cat_names = [c['name'] for c in self.coco.cats.values()]
-        return super().parse_data_info(raw_data_info)
+        info = super().parse_data_info(raw_data_info)
+        area = {seg['id']: seg.get('area') for seg in own}
+        for seg in info['segments_info']:
+            seg['area'] = area[seg['id']]
+        return info

@@ -20,7 +20,6 @@ import os
 import os.path as osp
 import random
 import re
-import tempfile
 import zipfile
 from typing import Any, Dict, Optional, Union
 
@@ -31,6 +30,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from unibench.registry import HOOKS
+from unibench.utils.io import atomic_write
 
 RNG_KEY = 'rng_state'
 _ITER = re.compile(r'iter_(\d+)\.pth$')
@@ -42,20 +42,16 @@ class AtomicLocalBackend(LocalBackend):
     target: a reader, or a run resumed after a kill, never sees half a file."""
 
     def put(self, obj: bytes, filepath: Union[str, os.PathLike]) -> None:
-        folder = osp.dirname(osp.abspath(filepath))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(filepath)}.',
-                                   suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(obj)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, filepath)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
+        """Writes ``obj`` to ``filepath`` through a synced temporary file; a failed write (a
+        full disk) names ``filepath``, leaves the file there as it was and no temporary file."""
+        os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+
+        def write(f) -> None:
+            f.write(obj)
+            f.flush()
+            os.fsync(f.fileno())  # a full disk may only say so here; the rename must not happen
+
+        atomic_write(filepath, write)
 
     def put_text(self, obj: str, filepath: Union[str, os.PathLike],
                  encoding: str = 'utf-8') -> None:
