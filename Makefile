@@ -17,4 +17,4 @@ demo: data
 
 test: install
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --dist worksteal tests

@@ -2,13 +2,21 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
 import unibench  # noqa: F401  (registers unibench's modules)
 from unibench.testing import make_tiny_shapes
 
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault('OMP_NUM_THREADS', '2')
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # `make test` runs the suite in one pytest-xdist worker per core: a worker's torch and the
+    # tool subprocesses it starts take their share of the cores, not all of them each.
+    _threads = max(1, (os.cpu_count() or 1) // int(os.environ['PYTEST_XDIST_WORKER_COUNT']))
+    os.environ['OMP_NUM_THREADS'] = str(_threads)
+    torch.set_num_threads(_threads)
+else:
+    os.environ.setdefault('OMP_NUM_THREADS', '2')
 init_default_scope('unibench')  # builds outside a Runner resolve names as configs do
 
 

@@ -29,9 +29,9 @@ DEPENDS = dict(sem='model.semantic', ins='model.instance')
 
 
 def write_suite(tmp_path: Path, runs: str = '', common: dict = None, sem_config: str = SEM,
-                **options) -> Path:
+                speed: str = 'dict(num_images=2, warmup=1)', **options) -> Path:
     """A suite of a semantic run (``sem_config``), an instance run and their combination (or
-    ``runs``)."""
+    ``runs``), timed by ``speed`` (a suite file's ``speed``, ``'None'``: not timed)."""
     runs = runs or (
         f"[dict(name='sem', config={sem_config!r}, eval_tasks='semantic', "
         f"options={options.get('sem', {})!r}),\n"
@@ -41,7 +41,7 @@ def write_suite(tmp_path: Path, runs: str = '', common: dict = None, sem_config:
         f"options={options.get('pair', {})!r})]")
     path = tmp_path / 'suite.py'
     path.write_text(f"suite_name = 'pairs'\nwork_root = {str(tmp_path / 'work')!r}\n"
-                    f"options = {common or {}!r}\nspeed = dict(num_images=2, warmup=1)\n"
+                    f"options = {common or {}!r}\nspeed = {speed}\n"
                     f"extra_columns = ['trained_models']\nruns = {runs}\n")
     return path
 
@@ -253,14 +253,16 @@ def tiny_options(root: str, *, model: str) -> dict:
     return options
 
 
-@pytest.mark.slow  # 9 tool subprocesses
+@pytest.mark.slow  # 6 tool subprocesses
 def test_a_tiny_suite_trains_two_specialists_and_scores_their_combination(tiny_shapes, tmp_path):
+    # Not timed (speed=None): 3 subprocesses fewer; tools/benchmark.py speed has its own tests
+    # (tests/reporting/test_speed.py) and the fake-tool tests above check the speed steps run.
     root = str(tiny_shapes).rstrip('/') + '/'
     # The semantic specialist is M2F-Semantic with configs/_base_/models/mask2former_tiny.py.
     sem_config = tmp_path / Path(SEM).name
     tiny_config(SEM, data_root=tiny_shapes, work_dir='unused',
                 model=TINY_MODELS['mask2former']).dump(str(sem_config))
-    suite = load_suite(str(write_suite(tmp_path, sem_config=str(sem_config), **{
+    suite = load_suite(str(write_suite(tmp_path, sem_config=str(sem_config), speed='None', **{
         name: tiny_options(root, model=name) for name in ('sem', 'ins', 'pair')})))
     lines = []
     results = run_suite(suite, echo=lines.append)
