@@ -1,4 +1,4 @@
-# Mask2Former Swin-L (IN-22k->1k fine-tuned, 384) on ADE20K panoptic, 160k iterations, batch 16:
+# Mask2Former Swin-L (IN-22k weights, 384) on ADE20K panoptic, 160k iterations, batch 16:
 # facebookresearch/Mask2Former configs/ade20k/panoptic-segmentation/swin/
 # maskformer2_swin_large_IN21k_384_bs16_160k.yaml. Published (MODEL_ZOO.md): 48.1 PQ / 34.2 AP /
 # 54.5 mIoU, 216M params (OneFormer paper Tab. 1). Trained on panoptic targets only; evaluated on

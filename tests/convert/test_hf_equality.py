@@ -7,8 +7,9 @@ Both get the same normalised 384 x 384 image (and, for OneFormer, the same task 
 are compared stage by stage in fp32 on CPU: the 4 backbone features, the mask features and the 3
 multi-scale maps of the pixel decoder, OneFormer's task token and initial queries, then the
 class and mask logits of every prediction (the initial queries' and each layer's). Tolerance:
-max |diff| <= 1e-4 for every tensor (docs/fidelity.md lists the measured values). Then the
-post-processed semantic and panoptic maps are compared with matched thresholds.
+max |diff| <= 1e-4 for every tensor (docs/fidelity.md lists the measured values). The
+post-processed semantic, panoptic and instance outputs are compared in test_hf_postprocess.py,
+which uses the models and helpers of this file.
 
 The classes are ADE20K's (100 things, 50 stuff, interleaved in the source): the converter's row
 permutation is part of what is checked (the HF columns are permuted the same way before
@@ -87,17 +88,26 @@ def unibench_config(family: str) -> Config:
 
 @pytest.fixture(scope='module', params=['Mask2Former', 'OneFormer'])
 def pair(request):
-    family = request.param
+    return build_pair(request.param)
+
+
+def build_pair(family: str):
+    """``(family, HF model, converted unibench model, unibench config, input)``."""
     hf = hf_model(family)
     cfg = unibench_config(family)
+    g = torch.Generator().manual_seed(2)
+    pixels = torch.randn(1, 3, SIZE, SIZE, generator=g)
+    return family, hf, converted_model(family, hf, cfg), cfg, pixels
+
+
+def converted_model(family: str, hf, cfg: Config):
+    """The unibench inference model with ``hf``'s weights, converted; every tensor loaded."""
     model = build_inference_model(cfg).eval()
     converted = converter(family, 'hf')(hf.state_dict(), cfg=cfg)
     result = model.load_state_dict(converted, strict=False)
     derived = [k for k in result.missing_keys if k.endswith('relative_position_index')]
     assert set(result.missing_keys) == set(derived) and not result.unexpected_keys, result
-    g = torch.Generator().manual_seed(2)
-    pixels = torch.randn(1, 3, SIZE, SIZE, generator=g)
-    return family, hf, model, cfg, pixels
+    return model
 
 
 def hf_stages(family, hf, pixels, task):
@@ -195,42 +205,6 @@ def test_swin_below_the_window_size(pair):
         theirs = hf.model.pixel_level_module.encoder(pixels).feature_maps
     diffs = [float((a - b).abs().max()) for a, b in zip(ours, theirs)]
     assert theirs[-1].shape[-1] < WINDOW and max(diffs) <= TOL, diffs
-
-
-def test_post_processed_maps_match_transformers(pair):
-    """Semantic maps: both decode the final class and mask logits upsampled to the input size
-    (softmax without "no object" times sigmoid masks, argmax), as the official code. HF's own
-    OneFormer post-processing resizes the class-score map instead, so it is handed the
-    upsampled logits (docs/fidelity.md)."""
-    family, hf, model, cfg, pixels = pair
-    order = class_permutation(cfg)[:-1]
-    to_unibench = torch.empty(len(order), dtype=torch.long)
-    to_unibench[torch.tensor(order)] = torch.arange(len(order))  # HF label -> unibench label
-    with torch.no_grad():
-        ours = model.predict(pixels, [sample('semantic')])[0].pred_sem_seg.sem_seg[0]
-    logits = upsampled(hf_stages(family, hf, pixels, 'semantic')['out'])
-    theirs = to_unibench[hf_processor(family).post_process_semantic_segmentation(logits)[0]]
-    assert torch.equal(ours, theirs), float((ours != theirs).float().mean())
-
-
-def test_hf_panoptic_departure(pair):
-    """HF's panoptic post-processing thresholds the *score-weighted* mask probabilities
-    (``compute_segments`` multiplies ``mask_probs`` by the scores in place before
-    ``check_segment_validity``); the official code and unibench threshold the raw mask
-    probabilities. With the low scores of a random model HF keeps no segment at all where
-    unibench, at the same thresholds (object 0, overlap 0.8, mask 0.5), keeps several. The
-    panoptic maps are therefore not compared (docs/fidelity.md)."""
-    family, hf, model, cfg, pixels = pair
-    model.panoptic_fusion_head.test_cfg.update(object_mask_thr=0.0, iou_thr=0.8,
-                                               filter_low_score=True)
-    with torch.no_grad():
-        ours = model.predict(pixels, [sample('panoptic')])[0].pred_panoptic_seg.sem_seg
-    from unibench.structures import INSTANCE_OFFSET
-    assert ((ours % INSTANCE_OFFSET) != THINGS + STUFF).any()  # some segment, not all void
-    logits = upsampled(hf_stages(family, hf, pixels, 'panoptic')['out'])
-    theirs = hf_processor(family).post_process_panoptic_segmentation(
-        logits, threshold=0.0, mask_threshold=0.5, overlap_mask_area_threshold=0.8)[0]
-    assert theirs['segments_info'] == []
 
 
 def upsampled(out):

@@ -1,6 +1,8 @@
 # The Swin backbones of the official Mask2Former and OneFormer configs (MODEL.SWIN.*), named once
-# for both families: Swin-L (patch 4, window 12, IN-22k->1k fine-tuned at 384; swin_large_IN21k_384
-# / oneformer_swin_large; mask2former_swin-l.py, oneformer_swin-l.py), Swin-T and Swin-S (window 7,
+# for both families: Swin-L (patch 4, window 12 at 384; mask2former_swin-l.py, oneformer_swin-l.py;
+# Mask2Former's maskformer2_swin_large_IN21k_384_* start from the IN-22k weights
+# swin_large_patch4_window12_384_22k, OneFormer's oneformer_swin_large_* from the IN-22k->1k
+# fine-tuned swin_large_patch4_window12_384_22kto1k: one architecture), Swin-T and Swin-S (window 7,
 # IN-1k at 224) and Swin-B (window 12 at 384; IN-1k or IN-22k weights, one architecture).
 swin_l = dict(
     type='SwinTransformer',  # mmdet's, with a Pretrained load that must cover it
@@ -15,7 +17,7 @@ swin_l = dict(
     patch_norm=True,  # PATCH_NORM
     use_abs_pos_embed=False,  # APE
     out_indices=(0, 1, 2, 3),
-    convert_weights=True,  # loads the official swin_large_patch4_window12_384_22kto1k weights
+    convert_weights=True,  # loads the official microsoft/Swin-Transformer release files
     init_cfg=None)  # no download: dict(type='Pretrained', checkpoint='/local/swin_l.pth')
 swin_t = dict(swin_l, pretrain_img_size=224, embed_dims=96, depths=[2, 2, 6, 2],
               num_heads=[3, 6, 12, 24], window_size=7)  # swin_tiny_patch4_window7_224 weights

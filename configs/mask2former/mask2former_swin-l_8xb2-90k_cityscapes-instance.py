@@ -1,0 +1,13 @@
+# Mask2Former Swin-L (IN-22k weights, 384) on Cityscapes instance, 90k iterations, batch 16:
+# facebookresearch/Mask2Former configs/cityscapes/instance-segmentation/swin/
+# maskformer2_swin_large_IN21k_384_bs16_90k.yaml. Published (MODEL_ZOO.md): 43.7 AP (71.4 AP50;
+# cityscapesScripts protocol, ours is COCO's), 216M params (OneFormer paper Tab. 2). The target of
+# the official release (tools/convert_checkpoint.py). The Swin-L panoptic leaf (backbone, 200
+# queries) with the R50 instance leaf's task settings.
+_base_ = ['./mask2former_swin-l_8xb2-90k_cityscapes-panoptic.py']
+# Instance models classify the thing classes only (their labels come first): NUM_CLASSES 8.
+model = dict(panoptic_head=dict(num_stuff_classes=0))
+# DATALOADER.FILTER_EMPTY_ANNOTATIONS: images without a (non-crowd) thing are skipped.
+train_dataloader = dict(dataset=dict(tasks=('instance', ), filter_cfg=dict(filter_empty_gt=True)))
+# TEST.INSTANCE_ON only: the task loops evaluate mask AP alone.
+val_cfg = test_cfg = dict(tasks=['instance'])

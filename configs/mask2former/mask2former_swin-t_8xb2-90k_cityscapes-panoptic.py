@@ -1,0 +1,7 @@
+# Mask2Former Swin-T on Cityscapes panoptic, 90k iterations, batch 16:
+# facebookresearch/Mask2Former
+# configs/cityscapes/panoptic-segmentation/swin/maskformer2_swin_tiny_bs16_90k.yaml. Published
+# (MODEL_ZOO.md): 63.9 PQ / 39.1 AP / 80.5 mIoU. The target of the official release
+# (tools/convert_checkpoint.py); the R50 leaf's recipe (its SyncBN is ResNet's, gone with it).
+_base_ = ['./mask2former_r50_8xb2-90k_cityscapes-panoptic.py', '../_base_/models/swin.py']
+model = dict(backbone=dict(_base_.swin_t, _delete_=True))  # backbone swap: R50 -> Swin-T
