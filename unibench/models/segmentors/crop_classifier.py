@@ -8,12 +8,13 @@ from mmengine.model import BaseModel
 from mmengine.structures import LabelData
 from torch import Tensor, nn
 
+from unibench.models.segmentors.global_losses import GlobalLossLog
 from unibench.models.segmentors.mask2former import feature_shapes
 from unibench.registry import MODELS
 
 
 @MODELS.register_module()
-class CropClassifier(BaseModel):
+class CropClassifier(GlobalLossLog, BaseModel):
     """``backbone -> global average pool of the last stage -> dropout -> linear``.
 
     Args:

@@ -26,6 +26,7 @@ from unibench.models.postprocess.painter_decode import (
     decode_semantic,
     merge_panoptic,
 )
+from unibench.models.segmentors.global_losses import GlobalLossLog
 from unibench.registry import MODELS
 from unibench.structures import TASKS
 from unibench.structures.painter import location_palette, semantic_palette
@@ -64,7 +65,7 @@ class PromptSource(Protocol):
 
 
 @MODELS.register_module()
-class Painter(BaseModel):
+class Painter(GlobalLossLog, BaseModel):
     """In-context painter: one model, three tasks, each decoded from paintings.
 
     Training (:meth:`loss`): samples from :class:`~unibench.datasets.PainterPairDataset` carry a

@@ -12,12 +12,13 @@ from mmdet.structures import SampleList
 from mmengine.config import ConfigDict
 from torch import Tensor
 
+from unibench.models.segmentors.global_losses import GlobalLossLog
 from unibench.models.segmentors.mask2former import feature_shapes
 from unibench.registry import MODELS
 
 
 @MODELS.register_module()
-class PANet(MaskRCNN):
+class PANet(GlobalLossLog, MaskRCNN):
     """Mask R-CNN whose neck input channels come from the backbone; answers the instance task.
 
     Predictions are mmdet's ``pred_instances`` (``masks``, ``labels``, ``scores``, ``bboxes``),

@@ -23,6 +23,7 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
+from unibench.models.segmentors.global_losses import GlobalLossLog
 from unibench.models.segmentors.mask2former import feature_shapes
 from unibench.models.segmentors.train_only import TrainOnlyParts
 from unibench.registry import MODELS
@@ -30,7 +31,7 @@ from unibench.structures import IGNORE_INDEX
 
 
 @MODELS.register_module()
-class SemanticSegmentor(TrainOnlyParts, EncoderDecoder):
+class SemanticSegmentor(GlobalLossLog, TrainOnlyParts, EncoderDecoder):
     """mmseg ``EncoderDecoder`` that trains on and predicts into unibench data samples.
 
     It answers the semantic task only; asking it another task is an error that says so. The
