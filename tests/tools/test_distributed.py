@@ -106,7 +106,8 @@ def launch(argv: Sequence[object], folder: Path, name: str) -> Tuple[subprocess.
     # No GPU: the gloo path of tools/train.py, and CPU arithmetic on both sides, also on a
     # machine with CUDA. PYTHONPATH: the config's custom_imports.
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': '',
-           'PYTHON': sys.executable, 'PORT': str(free_port()), 'PYTHONPATH': str(folder)}
+           'PYTHON': sys.executable, 'PORT': str(free_port()),
+           'PYTHONPATH': os.pathsep.join([str(folder), os.environ.get('PYTHONPATH', '')])}
     log = folder / f'{name}.log'
     with log.open('w') as out:
         proc = subprocess.Popen([str(a) for a in argv], cwd=REPO, env=env, text=True,
