@@ -47,9 +47,3 @@ def unibench_scope():
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('unibench'):
         yield
-
-
-def pytest_collection_modifyitems(config, items):
-    """Slow tests first (a stable sort: the order within each group stays): with a worker per
-    core the long tool runs then overlap the short tests instead of running alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
