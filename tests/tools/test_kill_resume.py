@@ -14,6 +14,7 @@ import pytest
 
 from unibench.engine.resume import resume_checkpoint
 from unibench.testing import TINY_MODELS, tiny_config
+from unibench.testing.processes import kill_session
 
 REPO = Path(__file__).resolve().parents[2]
 LEAVES = dict(mask2former='configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
@@ -65,11 +66,7 @@ def test_a_killed_run_resumes_to_the_same_losses(family, workers, tiny_shapes, t
             if 'Saving checkpoint at 4 iterations' in line:
                 break
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:  # it ended by itself: the assertion below says so
-            pass
-    proc.wait(timeout=60)
+        kill_session(proc)  # it may have ended by itself: the assertion below says so
     assert proc.returncode == -signal.SIGKILL
     # Whatever the kill interrupted, every file under a checkpoint's name is complete.
     assert all(zipfile.is_zipfile(p) for p in killed.glob('iter_*.pth'))

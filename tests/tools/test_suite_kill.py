@@ -16,6 +16,7 @@ import pytest
 from unibench.benchmark import load_suite, publish
 from unibench.engine.resume import resume_checkpoint
 from unibench.testing import TINY_MODELS, tiny_config
+from unibench.testing.processes import kill_session
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
@@ -72,11 +73,7 @@ def test_a_killed_suite_runs_only_what_is_missing_and_resumes(tiny_shapes, tmp_p
             assert time.monotonic() < deadline, (tmp_path / 'session1.log').read_text()
             time.sleep(0.05)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:  # it ended by itself: the assertion below says so
-            pass
-    proc.wait(timeout=60)
+        kill_session(proc)  # it may have ended by itself: the assertion below says so
     assert proc.returncode == -signal.SIGKILL, (tmp_path / 'session1.log').read_text()
     assert record(first)['train']['status'] == 'finished'
     assert record(second)['train']['status'] == 'running'
