@@ -6,10 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from mmdet.evaluation.functional import INSTANCE_OFFSET
-from mmengine.structures import InstanceData, PixelData
 
-from unibench.datasets.convert import load_segment_ids, mask_bbox
 from unibench.engine import attach_prompts
 from unibench.registry import DATASETS, EVALUATOR, MODELS, TRANSFORMS
 from unibench.testing import (
@@ -19,6 +16,7 @@ from unibench.testing import (
     tiny_config,
     total_loss,
 )
+from unibench.testing.ground_truth import evaluate, gt_as_prediction
 from unibench.testing.images import (
     IMAGE_KINDS,
     ODD_SIZES,
@@ -169,28 +167,6 @@ def test_a_batch_of_odd_images_trains_predicts_and_scores_at_their_own_size(
         assert all(np.isfinite(v) for v in metrics.values()), metrics
 
 
-def gt_as_prediction(dataset, idx: int):
-    """Val sample ``idx`` with its ground truth, read from the files, as the three predictions."""
-    sample, info = dataset[idx]['data_samples'], dataset.get_data_info(idx)
-    ids = load_segment_ids(info['seg_map_path'])
-    pan = np.full(ids.shape, len(dataset.metainfo['classes']), np.int64)
-    masks, labels = [], []
-    for k, seg in enumerate(info['segments_info']):
-        region = ids == seg['id']
-        pan[region] = seg['category'] + (k + 1) * INSTANCE_OFFSET * seg['is_thing']
-        if seg['is_thing']:
-            masks.append(region)
-            labels.append(seg['category'])
-    sem = np.where(pan == len(dataset.metainfo['classes']), 255, pan % INSTANCE_OFFSET)
-    sample.pred_panoptic_seg = PixelData(sem_seg=torch.from_numpy(pan)[None])
-    sample.pred_sem_seg = PixelData(sem_seg=torch.from_numpy(sem)[None])
-    boxes = [[x, y, x + w, y + h] for x, y, w, h in map(mask_bbox, masks)]
-    sample.pred_instances = InstanceData(
-        masks=torch.from_numpy(np.stack(masks)), labels=torch.tensor(labels),
-        scores=torch.ones(len(labels)), bboxes=torch.tensor(boxes, dtype=torch.float32))
-    return sample
-
-
 def test_the_ground_truth_of_odd_images_scores_100_at_their_own_size(odd_shapes, tmp_path):
     """The test pipeline resizes the input to 64 x 64 (63 x 97 becomes 42 x 64); the metrics
     compare with the annotation files at the original size."""
@@ -199,12 +175,7 @@ def test_the_ground_truth_of_odd_images_scores_100_at_their_own_size(odd_shapes,
     val = DATASETS.build(cfg.val_dataloader.dataset)
     samples = [gt_as_prediction(val, i) for i in range(len(val))]
     assert any(s.img_shape != s.ori_shape for s in samples)
-    evaluator = EVALUATOR.build(cfg.val_evaluator)
-    evaluator.dataset_meta = val.metainfo
-    metrics = {}
-    for task in evaluator.tasks:
-        evaluator.task(task).process(samples)
-        metrics.update(evaluator.task(task).evaluate(len(samples)))
+    metrics = evaluate(cfg.val_evaluator, val, samples)
     assert metrics['panoptic/PQ'] == pytest.approx(100.0)
     assert metrics['instance/segm_mAP'] == pytest.approx(1.0)
     assert metrics['semantic/mIoU'] == pytest.approx(100.0)

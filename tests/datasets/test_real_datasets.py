@@ -5,21 +5,18 @@ category order); the real COCO sample under ``../shared/data`` is used when it i
 """
 from __future__ import annotations
 
-import glob
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
-from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.structures import InstanceData, PixelData
+from mmengine.structures import PixelData
 from PIL import Image
 
-from unibench.datasets.convert import id2rgb, load_segment_ids, mask_bbox, panoptic_to_instances
+from unibench.datasets.convert import id2rgb, mask_bbox, panoptic_to_instances
 from unibench.datasets.real import (
     ADE20K_150,
     ADE20KPanopticDataset,
@@ -28,12 +25,12 @@ from unibench.datasets.real import (
     CityscapesSemanticDataset,
     COCOPanopticDataset,
 )
-from unibench.registry import DATASETS, EVALUATOR, MODELS
+from unibench.registry import DATASETS
+from unibench.testing.ground_truth import evaluate, gt_as_prediction
 
 REPO = Path(__file__).resolve().parents[2]
 BASES = REPO / 'configs' / '_base_' / 'datasets'
 COCO_SAMPLE = REPO.parent / 'shared' / 'data' / 'coco-panoptic-sample'
-INSTANCE_OFFSET = 1000  # mmdet.evaluation.functional.INSTANCE_OFFSET
 RANDOM_STEPS = ('RandomResize', 'RandomChoiceResize', 'RandomCrop', 'RandomFlip',
                 'PhotoMetricDistortion')
 
@@ -277,48 +274,13 @@ def test_panoptic_base_loads_fixture(data_root: Path, dataset: str, base: str, c
     assert out['inputs'].shape[1:] == out['data_samples'].img_shape
 
 
-def _gt_as_prediction(dataset, idx: int) -> DetDataSample:
-    """The val sample with its own ground truth as the three predictions."""
-    sample = dataset[idx]['data_samples']
-    info = dataset.get_data_info(idx)
-    num_things = len(dataset.metainfo['thing_classes'])
-    ids = load_segment_ids(info['seg_map_path'])
-    pan = np.full(ids.shape, len(dataset.metainfo['classes']), np.int64)  # VOID = num_classes
-    masks, labels = [], []
-    for k, seg in enumerate(info['segments_info']):
-        region = ids == seg['id']
-        if seg['category'] >= num_things:
-            pan[region] = seg['category']
-        elif seg['is_thing']:  # mmdet marks crowd things is_thing=False: they stay void
-            pan[region] = seg['category'] + (k + 1) * INSTANCE_OFFSET
-            masks.append(region)
-            labels.append(seg['category'])
-    boxes = [[x, y, x + w, y + h] for x, y, w, h in map(mask_bbox, masks)]
-    sample.pred_panoptic_seg = PixelData(sem_seg=torch.from_numpy(pan)[None])
-    sample.pred_instances = InstanceData(
-        masks=torch.from_numpy(np.stack(masks)), labels=torch.tensor(labels),
-        scores=torch.ones(len(labels)), bboxes=torch.tensor(boxes, dtype=torch.float32))
-    sample.pred_sem_seg = PixelData(sem_seg=sample.gt_sem_seg.sem_seg.clone())
-    return sample
-
-
-def _evaluate(evaluator_cfg: dict, dataset, samples: list) -> dict:
-    evaluator = EVALUATOR.build(evaluator_cfg)
-    evaluator.dataset_meta = dataset.metainfo
-    metrics = {}
-    for task in evaluator.tasks:
-        evaluator.task(task).process(samples)
-        metrics.update(evaluator.task(task).evaluate(len(samples)))
-    return metrics
-
-
 @pytest.mark.parametrize('dataset,base,cls,counts', PANOPTIC)
-def test_panoptic_base_evaluates_gt_as_prediction(data_root: Path, dataset: str, base: str,
+def test_panoptic_base_evaluatesgt_as_prediction(data_root: Path, dataset: str, base: str,
                                                   cls: type, counts: tuple[int, int]) -> None:
     cfg = _config(base, data_root / dataset)
     val = DATASETS.build(cfg.val_dataloader.dataset)
-    samples = [_gt_as_prediction(val, i) for i in range(len(val))]
-    metrics = _evaluate(cfg.val_evaluator, val, samples)
+    samples = [gt_as_prediction(val, i) for i in range(len(val))]
+    metrics = evaluate(cfg.val_evaluator, val, samples)
     assert metrics['panoptic/PQ'] == pytest.approx(100.0)
     assert metrics['instance/segm_mAP'] == pytest.approx(1.0)
     assert metrics['semantic/mIoU'] == pytest.approx(100.0)
@@ -358,7 +320,7 @@ def test_semantic_base_loads_and_evaluates_fixture(data_root: Path, dataset: str
         assert sample.gt_sem_seg.sem_seg.shape[-2:] == (H, W)
         sample.pred_sem_seg = PixelData(sem_seg=sample.gt_sem_seg.sem_seg.clone())
         samples.append(sample)
-    assert _evaluate(cfg.val_evaluator, val, samples)['semantic/mIoU'] == pytest.approx(100.0)
+    assert evaluate(cfg.val_evaluator, val, samples)['semantic/mIoU'] == pytest.approx(100.0)
 
 
 def test_semantic_dataset_subset_classes(data_root: Path) -> None:
@@ -374,20 +336,9 @@ def test_semantic_dataset_subset_classes(data_root: Path) -> None:
                                   data_prefix=dict(img_path='gtFine/val', seg_map_path='gtFine'))
 
 
-# --- the real COCO panoptic sample (cocodataset/panopticapi sample_data) ---------------------
-needs_sample = pytest.mark.skipif(
-    not (COCO_SAMPLE / 'panoptic_examples.json').is_file(),
-    reason=f'COCO panoptic sample not found at {COCO_SAMPLE} (see shared/data/README.md)')
-
-
-def _sample_dataset(pipeline: list) -> COCOPanopticDataset:
-    return COCOPanopticDataset(
-        data_root=str(COCO_SAMPLE), ann_file='panoptic_examples.json',
-        data_prefix=dict(img='input_images/', seg='panoptic_examples/'), test_mode=True,
-        pipeline=pipeline)
-
-
-@needs_sample
+@pytest.mark.skipif(not (COCO_SAMPLE / 'panoptic_coco_categories.json').is_file(),
+                    reason=f'COCO panoptic sample not found at {COCO_SAMPLE} '
+                           '(see shared/data/README.md)')
 def test_coco_metainfo_matches_official_categories() -> None:
     cats = json.loads((COCO_SAMPLE / 'panoptic_coco_categories.json').read_text())
     meta = COCOPanopticDataset.METAINFO
@@ -395,91 +346,3 @@ def test_coco_metainfo_matches_official_categories() -> None:
     assert [c['id'] for c in cats] == COCO_IDS
     assert list(meta['thing_classes']) == [c['name'] for c in cats if c['isthing']]
     assert meta['palette'] == [tuple(c['color']) for c in cats]
-
-
-@needs_sample
-def test_coco_sample_task_targets() -> None:
-    raw = json.loads((COCO_SAMPLE / 'panoptic_examples.json').read_text())
-    isthing = {c['id']: c['isthing'] for c in raw['categories']}
-    ds = _sample_dataset([
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadPanopticAnnotations', with_bbox=True, with_mask=True, with_seg=True),
-        dict(type='DeriveTaskTargets', num_things_classes=80)])
-    assert len(ds) == 2
-    for idx, ann in enumerate(raw['annotations']):
-        segs = ann['segments_info']
-        assert len(ds.get_data_info(idx)['segments_info']) == len(segs)
-        things = [s for s in segs if isthing[s['category_id']] and not s['iscrowd']]
-        stuff = {s['category_id'] for s in segs if not isthing[s['category_id']]}
-        counts = {'instance': len(things), 'panoptic': len(things) + len(stuff),
-                  'semantic': len({s['category_id'] for s in things}) + len(stuff)}
-        assert any(s['iscrowd'] for s in segs)  # both images have a crowd region
-        for task, count in counts.items():
-            ds.tasks = (task, )
-            out = ds[idx]
-            assert len(out['gt_bboxes_labels']) == count, (task, ann['file_name'])
-            labels = out['gt_bboxes_labels']
-            if task != 'semantic':
-                assert (labels[:len(things)] < 80).all() and (labels[len(things):] >= 80).all()
-
-
-@needs_sample
-def test_coco_sample_gt_as_prediction(tmp_path: Path) -> None:
-    instances = tmp_path / 'panoptic2instances_examples.json'
-    panoptic_to_instances(COCO_SAMPLE / 'panoptic_examples.json',
-                          COCO_SAMPLE / 'panoptic_examples', instances)
-    cfg = Config.fromfile(str(BASES / 'coco_panoptic.py'))
-    ds = _sample_dataset(cfg.test_pipeline)
-    evaluator = dict(type='TaskEvaluator', metrics=dict(
-        panoptic=dict(type='PanopticQualityMetric',
-                      ann_file=str(COCO_SAMPLE / 'panoptic_examples.json'),
-                      seg_prefix=str(COCO_SAMPLE / 'panoptic_examples')),
-        instance=dict(type='InstanceSegMetric', ann_file=str(instances)),
-        semantic=dict(type='SemSegIoUMetric')))
-    metrics = _evaluate(evaluator, ds, [_gt_as_prediction(ds, i) for i in range(len(ds))])
-    assert metrics['panoptic/PQ'] == pytest.approx(100.0)
-    assert metrics['instance/segm_mAP'] == pytest.approx(1.0)
-    assert metrics['semantic/mIoU'] == pytest.approx(100.0)
-
-
-# --- paper configs ---------------------------------------------------------------------------
-PAPER_CONFIGS = sorted(glob.glob(str(REPO / 'configs' / 'mask2former' / '*.py')) +
-                       glob.glob(str(REPO / 'configs' / 'oneformer' / '*.py')))
-LARGE = ('swin-l', 'convnext-l')
-CPU_BUILT = ('swin-', 'convnext-')  # their builds call .item(): not on the meta device
-
-
-def _build(path: str, *, meta: bool = False):
-    cfg = Config.fromfile(path)
-    if meta:  # structure and parameter shapes only: no memory, no initialisation
-        with torch.device('meta'):
-            return cfg, MODELS.build(cfg.model)
-    return cfg, MODELS.build(cfg.model)
-
-
-@pytest.mark.parametrize('path', [
-    pytest.param(p, marks=pytest.mark.slow) if any(k in Path(p).name for k in LARGE) else p
-    for p in PAPER_CONFIGS], ids=lambda p: Path(p).stem)
-def test_paper_config_builds(path: str) -> None:
-    # Swin-L's drop-path schedule calls .item(), so the large models build on the CPU (slow).
-    cfg, model = _build(path, meta=not any(k in Path(path).name for k in CPU_BUILT))
-    head = cfg.model.panoptic_head
-    assert (model.num_things_classes, model.num_stuff_classes) == (
-        head.num_things_classes, head.num_stuff_classes)
-    if cfg.dataset_type != 'ShapesPanopticDataset' and 'semantic' not in Path(path).name:
-        # Panoptic / instance models use the dataset's thing count (things first).
-        assert head.num_things_classes == cfg.num_things_classes
-    assert head.criterion.no_object_weight == 0.1  # NO_OBJECT_WEIGHT, both families
-    if 'text_mapper' in cfg.model:  # its texts name the classes the samples carry
-        assert 'classes' in cfg.train_dataloader.dataset.pipeline[-1].meta_keys
-
-
-# Published parameter counts (millions): Mask2Former R50 COCO panoptic (Mask2Former paper, as
-# quoted by OneFormer), Swin-L ADE20K panoptic with 200 queries (OneFormer paper Tab. 1).
-@pytest.mark.parametrize('name,millions', [
-    ('mask2former_r50_8xb2-50e_coco-panoptic.py', 44),
-    pytest.param('mask2former_swin-l_8xb2-160k_ade20k-panoptic.py', 216,
-                 marks=pytest.mark.slow)])
-def test_mask2former_parameter_counts(name: str, millions: int) -> None:
-    _, model = _build(str(REPO / 'configs' / 'mask2former' / name))
-    assert round(sum(p.numel() for p in model.parameters()) / 1e6) == millions
