@@ -1,8 +1,5 @@
 """In-context tuning, prompt files, and the painter through tools/train.py and tools/test.py."""
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from unibench.engine.painter_prompts import (
 )
 from unibench.registry import DATASETS, MODELS
 from unibench.testing import tiny_config
+from unibench.testing.processes import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
@@ -71,13 +69,6 @@ def test_prompt_file_is_used_at_inference(model_and_cfg, tmp_path):
                    prompt_split='train', prompt_file=str(bad))
 
 
-def run(*args):
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=900, env={**os.environ, 'OMP_NUM_THREADS': '1'})
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
-
-
 @pytest.mark.slow
 def test_train_tune_and_test_through_the_tools(tiny_shapes, tmp_path):
     cfg = tiny_config(str(SHAPES), data_root=tiny_shapes, work_dir='unused', max_iters=2)
@@ -85,15 +76,17 @@ def test_train_tune_and_test_through_the_tools(tiny_shapes, tmp_path):
     config = tmp_path / 'seggpt_tiny.py'
     cfg.dump(str(config))
     work = tmp_path / 'work'
-    run('tools/train.py', str(config), '--work-dir', str(work))
+    run_tool('tools/train.py', str(config), '--work-dir', str(work), timeout=900)
     ckpt = work / 'iter_2.pth'
     assert ckpt.is_file()
-    out = run('tools/tune_prompt.py', str(config), str(ckpt), '--out',
-              str(tmp_path / 'learned.pt'), '--iters', '2', '--num-images', '2')
+    out = run_tool('tools/tune_prompt.py', str(config), str(ckpt), '--out',
+                   str(tmp_path / 'learned.pt'), '--iters', '2', '--num-images', '2',
+                   timeout=900)
     assert re.search(r'^semantic: loss [\d.]+ -> [\d.]+', out, re.M)
     assert re.search(r'^instance: loss [\d.]+ -> [\d.]+', out, re.M)
-    out = run('tools/test.py', str(config), str(ckpt), '--task', 'all', '--prompt',
-              str(tmp_path / 'learned.pt'), '--work-dir', str(tmp_path / 'test'))
+    out = run_tool('tools/test.py', str(config), str(ckpt), '--task', 'all', '--prompt',
+                   str(tmp_path / 'learned.pt'), '--work-dir', str(tmp_path / 'test'),
+                   timeout=900)
     for key in ('panoptic/PQ:', 'instance/segm_mAP:', 'semantic/mIoU:'):
         assert re.search(rf'^{key} [-\d.]+$', out, re.M), key
     assert 'painter prompts: {"kind": "semantic", "source": "file:' in out

@@ -1,9 +1,6 @@
 """Semantic specialists (PSPNet, DANet, FastFCN via mmseg; Gated-SCNN): configs, training
 targets, predictions and tools/train.py -> tools/test.py --task semantic."""
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from unibench.testing import (
     tiny_config,
     total_loss,
 )
+from unibench.testing.processes import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 FAMILIES = ('pspnet', 'danet', 'fastfcn', 'gscnn')
@@ -183,17 +181,9 @@ def test_train_then_test_semantic_with_the_tools(family, config, tiny_shapes, tm
     cfg = tiny_config(str(REPO / config), data_root=tiny_shapes, work_dir='unused')
     path = tmp_path / f'{family}_tiny.py'
     cfg.dump(str(path))
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-
-    def run(*args):
-        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
-                              text=True, timeout=600, env=env)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        return proc.stdout + proc.stderr
-
-    run('tools/train.py', str(path), '--work-dir', str(tmp_path / 'work'))
+    run_tool('tools/train.py', str(path), '--work-dir', str(tmp_path / 'work'))
     ckpt = tmp_path / 'work' / 'iter_2.pth'
-    out = run('tools/test.py', str(path), str(ckpt), '--task', 'semantic', '--work-dir',
+    out = run_tool('tools/test.py', str(path), str(ckpt), '--task', 'semantic', '--work-dir',
               str(tmp_path / 'test'), '--cfg-options', 'log_level=INFO')
     assert re.search(r'^semantic/mIoU: [\d.]+$', out, re.M)
     # The trained weights are what was tested: the checkpoint was loaded, it covered the whole

@@ -1,6 +1,5 @@
 """tools/train.py, --resume and tools/test.py --task, end to end (2-process training:
 tests/tools/test_distributed.py)."""
-import os
 import re
 import subprocess
 import sys
@@ -10,18 +9,12 @@ import pytest
 import torch
 
 from unibench.testing import TINY_MODELS, tiny_config
+from unibench.testing.processes import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 # The 64 x 64 leaf (tiny_shapes' size) with configs/_base_/models/mask2former_tiny.py: the tools
 # are under test, not the model.
 CONFIG = REPO / 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
-
-
-def run(*args, env=None, timeout=600):
-    proc = subprocess.run([*args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})})
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope='module')
@@ -37,12 +30,12 @@ def config_file(tiny_shapes, tmp_path_factory):
 @pytest.mark.slow  # 4 tool subprocesses
 def test_train_resume_and_test_every_task(config_file, tmp_path):
     work = tmp_path / 'work'
-    run(sys.executable, 'tools/train.py', str(config_file), '--work-dir', str(work))
+    run_tool('tools/train.py', str(config_file), '--work-dir', str(work))
     assert (work / 'iter_2.pth').is_file()
 
     # Resuming reads the mmengine checkpoint (message hub, optimizer) under weights_only=True.
-    out = run(sys.executable, 'tools/train.py', str(config_file), '--work-dir', str(work),
-              '--resume', '--cfg-options', 'train_cfg.max_iters=4', 'param_scheduler.end=4')
+    out = run_tool('tools/train.py', str(config_file), '--work-dir', str(work),
+                   '--resume', '--cfg-options', 'train_cfg.max_iters=4', 'param_scheduler.end=4')
     assert 'resumed epoch: 0, iter: 2' in out
     assert 'Iter(train) [3/4]' in out and 'Iter(train) [1/' not in out
     assert (work / 'iter_4.pth').is_file()
@@ -54,14 +47,14 @@ def test_train_resume_and_test_every_task(config_file, tmp_path):
     loss = ckpt['message_hub']['log_scalars']['train/loss']
     assert len(loss.data[0]) == 4, loss.data
 
-    out = run(sys.executable, 'tools/test.py', str(config_file), str(work / 'iter_4.pth'),
-              '--task', 'all', '--work-dir', str(tmp_path / 'test'))
+    out = run_tool('tools/test.py', str(config_file), str(work / 'iter_4.pth'),
+                   '--task', 'all', '--work-dir', str(tmp_path / 'test'))
     for key in ('panoptic/PQ:', 'panoptic/PQ_th:', 'panoptic/PQ_st:', 'instance/segm_mAP:',
                 'semantic/mIoU:'):
         assert re.search(rf'^{key} [-\d.]+$', out, re.M), key
 
-    out = run(sys.executable, 'tools/test.py', str(config_file), str(work / 'iter_4.pth'),
-              '--task', 'semantic', '--work-dir', str(tmp_path / 'test_sem'))
+    out = run_tool('tools/test.py', str(config_file), str(work / 'iter_4.pth'),
+                   '--task', 'semantic', '--work-dir', str(tmp_path / 'test_sem'))
     assert 'semantic/mIoU:' in out and 'panoptic/PQ:' not in out
 
 

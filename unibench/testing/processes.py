@@ -1,7 +1,9 @@
-"""Killing tool subprocesses the way a pre-empted job is killed (the kill / resume tests)."""
+"""Tool subprocesses in tests: run one and check it succeeded, or kill one the way a pre-empted job
+is killed (the kill / resume tests)."""
 import os
 import signal
 import subprocess
+import sys
 
 
 def kill_session(proc: subprocess.Popen, *, timeout: float = 60.0) -> int:
@@ -16,3 +18,15 @@ def kill_session(proc: subprocess.Popen, *, timeout: float = 60.0) -> int:
     except ProcessLookupError:
         pass
     return proc.wait(timeout=timeout)
+
+
+def run_tool(*args: str, timeout: float = 600.0, env: dict = None) -> str:
+    """Runs ``python *args`` (a tool and its arguments) from the repository root with one
+    OpenMP thread, asserts it succeeded, and returns its stdout and stderr (the last 3,000
+    characters of each in the failure message)."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, *args], cwd=repo, capture_output=True, text=True,
+                          timeout=timeout,
+                          env={**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
