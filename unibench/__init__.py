@@ -14,7 +14,7 @@ from . import (  # noqa: F401,E402
     engine,
     evaluation,
     models,
-    registry,  # noqa: F401,E402
+    registry,
 )
 
 engine.allow_mmengine_checkpoints()

@@ -2,11 +2,11 @@ from . import transforms  # noqa: F401  (registers the transforms)
 from .crops import PanopticCropDataset
 from .panoptic import UniPanopticDataset
 from .real import (
-                   ADE20KPanopticDataset,
-                   ADE20KSemanticDataset,
-                   CityscapesPanopticDataset,
-                   CityscapesSemanticDataset,
-                   COCOPanopticDataset,
+    ADE20KPanopticDataset,
+    ADE20KSemanticDataset,
+    CityscapesPanopticDataset,
+    CityscapesSemanticDataset,
+    COCOPanopticDataset,
 )
 from .shapes import ShapesPanopticDataset
 

@@ -6,13 +6,13 @@ builds no model (running suites, speed runs and composition is :mod:`unibench.be
 """
 from .records import collect, find_records, flatten_record, write_csv
 from .tables import (
-                     ablation_table,
-                     format_mean_std,
-                     results_table,
-                     summarize,
-                     to_latex,
-                     to_markdown,
-                     write_report,
+    ablation_table,
+    format_mean_std,
+    results_table,
+    summarize,
+    to_latex,
+    to_markdown,
+    write_report,
 )
 
 __all__ = [

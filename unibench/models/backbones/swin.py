@@ -47,12 +47,13 @@ class SwinTransformer(_MMDetSwinTransformer):
         def load_covering(state_dict: Mapping[str, Any], strict: bool = True) -> Any:
             # mmdet passes strict=False; the check below is what strict=True would refuse,
             # less the unexpected keys, with the names of what is missing.
-            own = {k: v for k, v in self.state_dict().items()
+            full = self.state_dict()
+            own = {k: v for k, v in full.items()
                    if k in state_dict or not _MAY_BE_MISSING.fullmatch(k)}
             check_covers(own, state_dict, source=source,
                          target=f'{type(self).__name__}(embed_dims={self.num_features[0]})',
                          allow_unexpected=True)
-            kept = sorted({k.rsplit('.', 1)[0] for k in self.state_dict()
+            kept = sorted({k.rsplit('.', 1)[0] for k in full
                            if k not in own and k.startswith('norm')})
             print_log(f'SwinTransformer: loaded {len(own)} tensors from {source}'
                       + (f'; {kept} not in it keep their initialisation' if kept else ''),
