@@ -28,6 +28,7 @@ def parse_args() -> argparse.Namespace:
         p.add_argument('--work-root', help='override the suite work_root')
         p.add_argument('--out-dir', help='override the suite report_dir')
         p.add_argument('--dry-run', action='store_true', help='run: only list what would run')
+        p.add_argument('--jobs', type=int, help='runs at once (default: the suite\'s jobs)')
         p.add_argument('--no-qualitative', action='store_true', help='figures: skip the grids')
     p = sub.add_parser('collect')
     p.add_argument('root', help='folder searched for record.json, or a suite file')
@@ -80,7 +81,8 @@ def main() -> int:
     suite = benchmark.load_suite(args.suite, work_root=args.work_root)
     failed = []
     if args.command in ('run', 'all'):
-        failed = [r['run'] for r in benchmark.run_suite(suite, dry_run=args.dry_run)
+        failed = [r['run'] for r in benchmark.run_suite(suite, dry_run=args.dry_run,
+                                                        jobs=args.jobs)
                   if r['failed']]
         if failed:
             print(f'runs not completed (see the lines above and <work_dir>/logs/): {failed}')

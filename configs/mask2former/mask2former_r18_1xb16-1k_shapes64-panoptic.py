@@ -4,7 +4,8 @@ _base_ = ['../_base_/models/mask2former_r18-small.py', '../_base_/datasets/shape
           '../_base_/schedules/shapes64_1k.py', '../_base_/default_runtime.py']
 model = dict(
     backbone=dict(init_cfg=_base_.pretrained_backbone),
-    panoptic_head=dict(num_things_classes=_base_.num_things_classes,
+    panoptic_head=dict(num_queries=_base_.segment_queries,
+                       num_things_classes=_base_.num_things_classes,
                        num_stuff_classes=_base_.num_stuff_classes,
                        criterion=dict(num_points=_base_.mask_points)))
 train_dataloader = dict(dataset=dict(tasks=('panoptic', )))

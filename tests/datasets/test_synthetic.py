@@ -13,7 +13,12 @@ from PIL import Image
 from pycocotools import mask as mask_util
 
 from unibench.datasets.convert import load_segment_ids, mask_bbox
-from unibench.datasets.shapes_render import _paint_instances
+from unibench.datasets.shapes_render import (
+    PRESETS,
+    THING_FILLS,
+    _paint_instances,
+    _thing_fill,
+)
 from unibench.datasets.synthetic import (
     MIN_SEGMENT_AREA,
     SHAPES_CATEGORIES,
@@ -157,12 +162,13 @@ def test_render_sample_contract() -> None:
     assert set(np.unique(seg).tolist()) - {0} == {s['id'] for s in segs}
 
 
-def test_colour_does_not_determine_class() -> None:
+@pytest.mark.parametrize('preset', ['default', 'demo'])
+def test_colour_does_not_determine_class(preset: str) -> None:
     """A nearest-class-mean classifier on segment mean colour stays near chance level."""
     feats: dict[bool, list] = {True: [], False: []}
     labels: dict[bool, list] = {True: [], False: []}
-    for i in range(40):
-        image, seg, segs = render_sample(np.random.default_rng([123, i]), SIZE)
+    for i in range(40 if preset == 'default' else 80):  # the demo draws fewer things
+        image, seg, segs = render_sample(np.random.default_rng([123, i]), SIZE, PRESETS[preset])
         for s in segs:
             thing = s['category_id'] in THING_IDS
             feats[thing].append(image[seg == s['id']].mean(axis=0))
@@ -179,6 +185,47 @@ def test_colour_does_not_determine_class() -> None:
         for c in np.unique(y):
             if (y == c).sum() >= 5:  # each class appears in many different colours
                 assert (x[y == c].std(axis=0) > 30).all(), c
+
+
+def test_each_thing_class_of_the_demo_preset_has_its_own_fill() -> None:
+    """The fills of the demo preset, on a disc of radius 10 over a grey box: where the second
+    colour goes is the style; the two colours are random, grain aside."""
+    assert PRESETS['demo'].thing_fills and not PRESETS['default'].thing_fills
+    assert sorted(THING_FILLS) == sorted(THING_CLASSES)
+    assert len(set(THING_FILLS.values())) == len(THING_CLASSES)  # one style per class
+    yy, xx = np.mgrid[0:24, 0:24] + 0.5
+    dist = np.hypot(xx - 12, yy - 12)
+    cover = (dist < 10).astype(np.float32)
+    inner = [(np.array([(6.5, 6.5), (17.5, 6.5), (17.5, 17.5), (6.5, 17.5)]), 255)]
+    background = np.full((24, 24, 3), 128, np.float32)
+
+    def fill_of(style: str) -> np.ndarray:
+        return _thing_fill(np.random.default_rng(0), style, background, cover,
+                           centre=np.array([12.0, 12.0]), radius=10.0, inner=inner)
+
+    def gap(fill: np.ndarray, p: tuple, q: tuple) -> float:
+        """L1 colour distance of the 3 x 3 means around pixels p and q (grain averaged)."""
+        (y0, x0), (y1, x1) = p, q
+        return float(np.abs(fill[y0 - 1:y0 + 2, x0 - 1:x0 + 2].mean(axis=(0, 1))
+                            - fill[y1 - 1:y1 + 2, x1 - 1:x1 + 2].mean(axis=(0, 1))).sum())
+
+    inside = dist < 9
+    assert fill_of('flat')[inside].std(axis=0).max() < 10  # one colour and grain (std 6)
+    for style in ('ramp', 'radial', 'core', 'split', 'speckle', 'dot'):
+        assert fill_of(style)[inside].std(axis=0).max() > 25, style  # two colours that show
+    centre, rim, rim2 = (12, 12), (12, 3), (3, 12)
+    radial = fill_of('radial')
+    assert gap(radial, centre, (12, 8)) < gap(radial, centre, rim)  # changes towards the rim
+    assert gap(radial, centre, rim) > 60
+    for style in ('dot', 'core'):  # the centre differs from the rim, the rim is one colour
+        fill = fill_of(style)
+        assert gap(fill, centre, rim) > 60 and gap(fill, rim, rim2) < 25, style
+        assert gap(fill, centre, (11, 11)) < 25, style
+    speckle = fill_of('speckle')[inside]
+    assert gap(fill_of('speckle'), centre, rim) < 60  # no layout: the pixels are mixed
+    assert np.abs(np.diff(speckle, axis=0)).sum(axis=1).mean() > 60
+    with pytest.raises(ValueError, match="unknown thing fill 'plaid'"):
+        fill_of('plaid')
 
 
 def test_paint_instances_occlusion_and_tiny_segments() -> None:

@@ -50,3 +50,23 @@ def test_paper_config_builds(path: str) -> None:
 def test_mask2former_parameter_counts(name: str, millions: int) -> None:
     _, model = _build(str(REPO / 'configs' / 'mask2former' / name))
     assert round(sum(p.numel() for p in model.parameters()) / 1e6) == millions
+
+
+SHAPES64 = sorted(glob.glob('configs/mask2former/mask2former_r18_1xb16-1k_shapes64-*.py')
+                  + glob.glob('configs/oneformer/oneformer_r18_1xb16-1k_shapes64*.py'))
+
+
+@pytest.mark.parametrize('path', SHAPES64, ids=lambda p: Path(p).stem)
+def test_the_shapes64_query_models_are_sized_alike(path: str) -> None:
+    """The 64 x 64 benchmark's five query models: 16 queries (OneFormer: 8 of them for text
+    entries, and as many detections kept), loading in the training process."""
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.init_cfg = None  # the cached backbone is not needed to build
+    model = MODELS.build(cfg.model)
+    assert model.panoptic_head.num_queries == cfg.segment_queries == 16
+    if 'oneformer' in path:
+        assert model.text_mapper.num_texts == 16 - cfg.text_context == 8
+        assert cfg.model.test_cfg.max_per_image == 16
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.num_workers == 0 and not loader.persistent_workers
+    assert len(SHAPES64) == 5

@@ -1,13 +1,16 @@
 """Suites: parsing, resume (only unfinished runs run), failures, --dry-run, option encoding."""
+import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from mmengine.config import DictAction
 
 from unibench.benchmark import load_suite, run_status, run_suite
-from unibench.benchmark.suite import format_option
+from unibench.benchmark.suite import cpu_share, execute_logged, format_option
 from unibench.engine.hooks import read_record, update_record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -258,3 +261,55 @@ def test_a_diverged_run_is_reported_with_its_reason_and_the_suite_goes_on(tmp_pa
     assert any('pan-seed0: FAILED at train (exit 1: non-finite loss at iteration 3: loss=nan)'
                in line for line in lines), lines
     assert [r['failed'] for r in results[1:]] == [None, None]
+
+
+def test_jobs_train_runs_at_once_and_time_them_alone_afterwards(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options, jobs='2')))
+    assert suite.jobs == 2
+    both_training = threading.Barrier(2, timeout=20)  # passes only if two trainings overlap
+
+    class Overlapping(FakeExecutor):
+        def __call__(self, argv: list, log: str) -> int:
+            if Path(argv[1]).name == 'train.py' and '--work-dir' in argv and \
+                    Path(argv[argv.index('--work-dir') + 1]).name in ('pan-seed0', 'ins-seed0'):
+                both_training.wait()
+            return super().__call__(argv, log)
+
+    execute = Overlapping()
+    results = run_suite(suite, execute=execute, echo=lambda line: None)
+    assert [r['failed'] for r in results] == [None, None, None]
+    assert [r['ran'] for r in results] == [['train', 'test:all', 'speed'],
+                                           ['train', 'test:instance', 'speed'],
+                                           ['train', 'test:instance', 'speed']]
+    tools = [(run, tool) for run, tool, _ in execute.calls]
+    # The timings come last, one run after the other, in suite order.
+    assert tools[-3:] == [('pan-seed0', 'speed'), ('ins-seed0', 'speed'), ('ins-seed1', 'speed')]
+    assert sorted(tools[:-3]) == sorted((r, t) for r in ('pan-seed0', 'ins-seed0', 'ins-seed1')
+                                        for t in ('train.py', 'test.py'))
+    with pytest.raises(ValueError, match="jobs must be a positive integer, got 0"):
+        load_suite(str(write_suite(tmp_path, tiny_options, jobs='0')))
+
+
+def test_one_job_at_a_time_never_overlaps(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options, jobs='2')))
+    running, overlaps = [], []
+
+    class Counting(FakeExecutor):
+        def __call__(self, argv: list, log: str) -> int:
+            running.append(argv)
+            overlaps.append(len(running))
+            time.sleep(0.05)
+            code = super().__call__(argv, log)
+            running.remove(argv)
+            return code
+
+    run_suite(suite, execute=Counting(), echo=lambda line: None, jobs=1)
+    assert max(overlaps) == 1
+
+
+def test_a_job_gets_its_share_of_the_cores(tmp_path):
+    log = tmp_path / 'logs' / 'step.log'
+    argv = [sys.executable, '-c', 'import os; print("threads", os.environ["OMP_NUM_THREADS"])']
+    assert execute_logged(argv, str(log), threads=cpu_share(2)) == 0
+    assert f'threads {max(1, len(os.sched_getaffinity(0)) // 2)}' in log.read_text()
+    assert cpu_share(10 ** 6) == 1

@@ -16,6 +16,8 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
     extra_columns = ['trained_models']         # optional results-table columns
     pretrain = dict(config='configs/pretrain/X.py', label='...')  # optional shared first step
+    jobs = 2                                   # runs trained at once, the cores split among
+                                               # them (default 1; --jobs overrides)
 
 A run with ``depends`` has a ``compose`` step instead of ``train`` (see
 :mod:`unibench.benchmark.suite`); ``pretrain`` names the shared pre-training its models load.
@@ -76,6 +78,7 @@ class Suite:
     figures: Dict[str, Any] = field(default_factory=dict)
     extra_columns: List[str] = field(default_factory=list)  # tables.OPTIONAL_COLUMNS
     pretrain: Optional[Dict[str, str]] = None  # config, label
+    jobs: int = 1  # runs at once (unibench.benchmark.suite.run_suite)
 
     @property
     def run_ids(self) -> List[str]:
@@ -138,7 +141,10 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
         if set(pretrain) - {'config', 'label'} or not osp.isfile(pretrain.get('config', '')):
             raise ValueError(f'{path}: pretrain must be dict(config=<existing file>, label=...), '
                              f'got {pretrain}')
-    return Suite(name=name, path=path, work_root=root,
+    jobs = cfg.get('jobs', 1)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f'{path}: jobs must be a positive integer, got {jobs!r}')
+    return Suite(name=name, path=path, work_root=root, jobs=jobs,
                  report_dir=cfg.get('report_dir') or osp.join('reports', name), runs=runs,
                  ablation=ablation, speed=cfg.get('speed'), figures=dict(cfg.get('figures') or {}),
                  extra_columns=list(cfg.get('extra_columns') or []), pretrain=pretrain)

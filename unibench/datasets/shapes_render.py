@@ -22,6 +22,14 @@ from .convert import mask_bbox
 THING_CLASSES = ('circle', 'square', 'triangle', 'star', 'cross', 'ring', 'hexagon')
 STUFF_CLASSES = ('stripes', 'checker', 'dots', 'noise', 'ripples')
 
+THING_FILLS = {'circle': 'flat', 'square': 'ramp', 'triangle': 'radial', 'star': 'core',
+               'cross': 'split', 'ring': 'speckle', 'hexagon': 'dot'}
+"""The fill of each thing class under ``ShapesPreset.thing_fills`` (two random colours each):
+``flat`` one colour; ``ramp`` a linear shade (the shared fill of the other presets); ``radial``
+light centre to dark rim; ``core`` the outline again at 55% of the size in the second colour;
+``split`` two halves along a random line through the centre; ``speckle`` each pixel one of the two
+colours; ``dot`` a disc of 0.4 of the size at the centre. None of them is a stuff texture."""
+
 MIN_SEGMENT_AREA = 20
 """Segments with fewer visible pixels become void (0) in the panoptic map."""
 
@@ -44,11 +52,17 @@ class ShapesPreset:
     thing_scale: tuple[float, float] = (0.08, 0.2)
     texture_period: tuple[float, float] = (0.04, 0.09)
     min_texture_period: float = 4.0
+    thing_fills: bool = False
+    """Fill each thing class with a pattern of its own (:data:`THING_FILLS`) instead of the one
+    shading every class shares: at 64 x 64 a thing is a few cells of the decoder's finest memory,
+    too coarse for the outline alone to tell a hexagon from a circle; its fill is visible at any
+    scale. Colours stay random."""
 
 
 PRESETS = {'default': ShapesPreset(),
            'demo': ShapesPreset(stuff_regions=(2, 3), things=(1, 3), thing_scale=(0.18, 0.3),
-                                texture_period=(0.08, 0.14), min_texture_period=5.0)}
+                                texture_period=(0.08, 0.14), min_texture_period=5.0,
+                                thing_fills=True)}
 """Named presets (``tools/make_synthetic.py --preset``)."""
 
 
@@ -133,7 +147,14 @@ def _render_things(rng: np.random.Generator, size: int, canvas: np.ndarray,
         if not mask.any():
             continue
         patch, alpha = canvas[y0:y1, x0:x1], cover[..., None]
-        patch[:] = patch * (1 - alpha) + _thing_texture(rng, patch, cover) * alpha
+        if preset.thing_fills:
+            inner = [((unit * scale * 0.55) @ rot.T + centre - (x0, y0), fill)
+                     for unit, fill in _UNIT_SHAPES[THING_CLASSES[cls]]]
+            fill = _thing_fill(rng, THING_FILLS[THING_CLASSES[cls]], patch, cover,
+                               centre=centre - (x0, y0), radius=float(scale.mean()), inner=inner)
+        else:
+            fill = _thing_texture(rng, patch, cover)
+        patch[:] = patch * (1 - alpha) + fill * alpha
         masks.append(mask)
         classes.append(cls)
     return masks, classes
@@ -161,13 +182,21 @@ def _rasterize(polygons: list[tuple[np.ndarray, int]],
     points = np.concatenate([p for p, _ in polygons])
     x0, y0 = np.clip(np.floor(points.min(axis=0)).astype(int), 0, size - 1)
     x1, y1 = np.clip(np.ceil(points.max(axis=0)).astype(int) + 1, (x0 + 1, y0 + 1), size)
+    box = (int(x0), int(y0), int(x1), int(y1))
+    return box, _coverage(polygons, box)
+
+
+def _coverage(polygons: list[tuple[np.ndarray, int]], box: tuple[int, int, int, int]
+              ) -> np.ndarray:
+    """Supersampled coverage in [0, 1] of ``polygons`` over the pixels of ``box``."""
+    x0, y0, x1, y1 = box
     ss, canvas = _SUPERSAMPLE, Image.new('L', ((x1 - x0) * _SUPERSAMPLE, (y1 - y0) * _SUPERSAMPLE))
     draw = ImageDraw.Draw(canvas)
     for polygon, fill in polygons:
         # -0.5 maps pixel areas to PIL's pixel-centre coordinates on the fine grid.
         draw.polygon(((polygon - (x0, y0)) * ss - 0.5).ravel().tolist(), fill=fill)
     fine = np.asarray(canvas, np.float32).reshape(y1 - y0, ss, x1 - x0, ss)
-    return (int(x0), int(y0), int(x1), int(y1)), fine.mean(axis=(1, 3)) / 255.0
+    return fine.mean(axis=(1, 3)) / 255.0
 
 
 def _thing_texture(rng: np.random.Generator, background: np.ndarray,
@@ -180,6 +209,41 @@ def _thing_texture(rng: np.random.Generator, background: np.ndarray,
     ramp = np.cos(angle) * np.arange(w)[None, :, None] + np.sin(angle) * np.arange(h)[:, None, None]
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)  # linear shading across the box
     return colour + (dark - colour) * ramp + rng.normal(0.0, 6.0, (h, w, 1))  # + grain
+
+
+def _thing_fill(rng: np.random.Generator, style: str, background: np.ndarray, cover: np.ndarray,
+                *, centre: np.ndarray, radius: float,
+                inner: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """The (h, w, 3) fill of :data:`THING_FILLS` style ``style`` for an instance whose coverage
+    in its box is ``cover``; ``centre`` and ``radius`` in box pixels, ``inner`` the outline at
+    55% of the size in box coordinates."""
+    under = (background * cover[..., None]).sum(axis=(0, 1)) / max(float(cover.sum()), 1e-6)
+    first = _contrasting(rng, under, 90.0)
+    second = _contrasting(rng, first, 150.0)  # so that the pattern shows
+    h, w = cover.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5  # pixel centres
+    if style == 'flat':
+        weight = np.zeros((h, w), np.float32)
+    elif style == 'ramp':
+        angle = rng.uniform(0, 2 * math.pi)
+        ramp = math.cos(angle) * xx + math.sin(angle) * yy
+        weight = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    elif style == 'radial':
+        weight = np.clip(np.hypot(xx - centre[0], yy - centre[1]) / radius, 0.0, 1.0)
+    elif style == 'split':
+        angle = rng.uniform(0, 2 * math.pi)
+        side = math.cos(angle) * (xx - centre[0]) + math.sin(angle) * (yy - centre[1])
+        weight = np.clip(side + 0.5, 0.0, 1.0)  # one pixel of soft edge
+    elif style == 'speckle':
+        weight = (rng.random((h, w)) < 0.5).astype(np.float32)
+    elif style == 'dot':
+        weight = np.clip(0.4 * radius - np.hypot(xx - centre[0], yy - centre[1]) + 0.5, 0.0, 1.0)
+    elif style == 'core':
+        weight = _coverage(inner, (0, 0, w, h))
+    else:
+        raise ValueError(f'unknown thing fill {style!r}; expected one of '
+                         f'{sorted(set(THING_FILLS.values()))}')
+    return first + (second - first) * weight[..., None] + rng.normal(0.0, 6.0, (h, w, 1))
 
 
 def _contrasting(rng: np.random.Generator, reference: np.ndarray, min_l1: float) -> np.ndarray:
