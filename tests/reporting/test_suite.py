@@ -313,3 +313,22 @@ def test_a_job_gets_its_share_of_the_cores(tmp_path):
     assert execute_logged(argv, str(log), threads=cpu_share(2)) == 0
     assert f'threads {max(1, len(os.sched_getaffinity(0)) // 2)}' in log.read_text()
     assert cpu_share(10 ** 6) == 1
+
+
+def test_the_shapes_suite_is_the_demo_with_three_seeds_and_three_times_the_schedule():
+    demo = load_suite(str(REPO / 'configs/benchmarks/demo.py'))
+    shapes = load_suite(str(REPO / 'configs/benchmarks/shapes.py'))
+    assert demo.jobs == shapes.jobs == 2 and shapes.pretrain == demo.pretrain
+    assert [r.run_id for r in shapes.runs] == [f'{r.name}-seed{k}' for r in demo.runs
+                                               for k in (0, 1, 2)]
+    for run in shapes.runs:
+        iters = run.options['train_cfg.max_iters']
+        assert iters == 900 and run.options['train_cfg.val_interval'] == 300
+        if run.name == 'painter':  # its warm-up + cosine end with the run
+            assert run.options['param_scheduler.1.end'] == iters
+            assert run.options['param_scheduler.0.end'] == run.options[
+                'param_scheduler.1.begin'] == iters // 5
+        else:
+            assert run.options['param_scheduler.end'] == iters
+    assert {r.options['train_cfg.max_iters'] for r in demo.runs} == {300}
+    assert shapes.ablation == demo.ablation and shapes.report_dir == 'reports/shapes'
