@@ -159,15 +159,15 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
     jobs = suite.jobs if jobs is None else jobs
     if jobs < 1:
         raise ValueError(f'jobs must be a positive integer, got {jobs}')
+    alone = execute or execute_logged  # a step with the machine to itself
     with _exclusive(suite.work_root), _progress(len(statuses)) as advance:
-        if suite.pretrain and not _pretrain(suite, execute=execute or execute_logged, echo=echo):
+        if suite.pretrain and not _pretrain(suite, execute=alone, echo=echo):
             return [dict(run=s.spec.run_id, todo=s.todo, ran=[], failed='pretrain', seconds=0.0)
                     for s in statuses]
         if jobs == 1:
             results = []
             for status in statuses:
-                results.append(_run_one(suite, status, execute=execute or execute_logged,
-                                        echo=echo))
+                results.append(_run_one(suite, status, execute=alone, echo=echo))
                 advance()
             return results
         shared = execute or partial(execute_logged, threads=cpu_share(jobs))
@@ -191,10 +191,10 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
         for status, result in zip(statuses, results):
             if result['failed'] is None and 'speed' in status.todo:
                 timed = _run_one(suite, RunStatus(spec=status.spec, todo=['speed']),
-                                 execute=execute or execute_logged, echo=echo)
+                                 execute=alone, echo=echo)
                 result['ran'] += timed['ran']
-                result['failed'], result['seconds'] = timed['failed'], (
-                    result['seconds'] + timed['seconds'])
+                result['failed'] = timed['failed']
+                result['seconds'] += timed['seconds']
         return results
 
 

@@ -25,7 +25,7 @@ STUFF_CLASSES = ('stripes', 'checker', 'dots', 'noise', 'ripples')
 THING_FILLS = {'circle': 'flat', 'square': 'ramp', 'triangle': 'radial', 'star': 'core',
                'cross': 'split', 'ring': 'speckle', 'hexagon': 'dot'}
 """The fill of each thing class under ``ShapesPreset.thing_fills`` (two random colours each):
-``flat`` one colour; ``ramp`` a linear shade (the shared fill of the other presets); ``radial``
+``flat`` one colour; ``ramp`` a linear shade (the other presets shade one colour); ``radial``
 light centre to dark rim; ``core`` the outline again at 55% of the size in the second colour;
 ``split`` two halves along a random line through the centre; ``speckle`` each pixel one of the two
 colours; ``dot`` a disc of 0.4 of the size at the centre. None of them is a stuff texture."""
@@ -202,8 +202,7 @@ def _coverage(polygons: list[tuple[np.ndarray, int]], box: tuple[int, int, int, 
 def _thing_texture(rng: np.random.Generator, background: np.ndarray,
                    cover: np.ndarray) -> np.ndarray:
     """Shaded fill for an instance whose colour contrasts with what it is drawn over."""
-    under = (background * cover[..., None]).sum(axis=(0, 1)) / max(float(cover.sum()), 1e-6)
-    colour = _contrasting(rng, under, 90.0)
+    colour = _contrasting(rng, _mean_under(background, cover), 90.0)
     dark = np.clip(colour * rng.uniform(0.35, 0.75) + rng.uniform(-20, 20, 3), 0, 255)
     (h, w), angle = cover.shape, rng.uniform(0, 2 * math.pi)
     ramp = np.cos(angle) * np.arange(w)[None, :, None] + np.sin(angle) * np.arange(h)[:, None, None]
@@ -217,8 +216,7 @@ def _thing_fill(rng: np.random.Generator, style: str, background: np.ndarray, co
     """The (h, w, 3) fill of :data:`THING_FILLS` style ``style`` for an instance whose coverage
     in its box is ``cover``; ``centre`` and ``radius`` in box pixels, ``inner`` the outline at
     55% of the size in box coordinates."""
-    under = (background * cover[..., None]).sum(axis=(0, 1)) / max(float(cover.sum()), 1e-6)
-    first = _contrasting(rng, under, 90.0)
+    first = _contrasting(rng, _mean_under(background, cover), 90.0)
     second = _contrasting(rng, first, 150.0)  # so that the pattern shows
     h, w = cover.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5  # pixel centres
@@ -244,6 +242,11 @@ def _thing_fill(rng: np.random.Generator, style: str, background: np.ndarray, co
         raise ValueError(f'unknown thing fill {style!r}; expected one of '
                          f'{sorted(set(THING_FILLS.values()))}')
     return first + (second - first) * weight[..., None] + rng.normal(0.0, 6.0, (h, w, 1))
+
+
+def _mean_under(background: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """The mean RGB of ``background`` (h, w, 3) weighted by an instance's coverage (h, w)."""
+    return (background * cover[..., None]).sum(axis=(0, 1)) / max(float(cover.sum()), 1e-6)
 
 
 def _contrasting(rng: np.random.Generator, reference: np.ndarray, min_l1: float) -> np.ndarray:
