@@ -1,11 +1,12 @@
 # The demo suite (`make demo`, `python tools/benchmark.py all configs/benchmarks/demo.py`): the
 # OneFormer paper's "one joint model versus three separate models" comparison (App. Tab. IV) in
 # miniature, on the embedded 64 x 64 shapes benchmark (2000 train / 200 val images, demo
-# preset), every model from the same cached pre-trained backbone (the suite's first step, its
-# cost a row of its own), with the same data, batch and iterations.
+# preset), every query model from the same cached pre-trained backbone and the painter from the
+# same pre-training of its ViT (the suite's first step, each cost a row of its own), with the
+# same data, batch and iterations.
 #
-# Budget, 2 CPU cores, from an empty cache (measured, docs/cpu_budget.md): the pre-training, five
-# query models and the painter, two trainings at a time with a core each (`jobs`: 1.4x the
+# Budget, 2 CPU cores, from an empty cache (measured, docs/cpu_budget.md): the two pre-trainings,
+# five query models and the painter, two trainings at a time with a core each (`jobs`: 1.4x the
 # steps of one 2-thread training), each tested on every task it serves and then timed alone,
 # and the figures.
 suite_name = 'demo'
@@ -14,8 +15,13 @@ report_dir = 'reports/demo'
 seeds = [0]
 max_iters = 300
 jobs = 2
-pretrain = dict(config='configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py',
-                label='Backbone pre-training (shared)')
+# The two pre-trainings (the same dense segmentation of the same images, one for the query
+# models' ResNet-18, one for the painter's ViT), side by side before the trainings.
+pretrain = [dict(config='configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py',
+                 label='Backbone pre-training (shared)'),
+            dict(name='pretrain_vit',
+                 config='configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py',
+                 label='Painter encoder pre-training')]
 
 # --cfg-options of every run (tools/train.py, tools/test.py and the speed run): the same
 # per-run schedule for every model; validated once, at the end (the curves show the losses).
@@ -44,8 +50,8 @@ runs = [
          eval_tasks='instance'),
     dict(name='m2f_semantic', label='M2F-Semantic', config=m2f.format('semantic'),
          eval_tasks='semantic'),
-    # The third family: its ViT cannot take the ResNet's weights (it trains from scratch), its
-    # warm-up + cosine schedule is a list, so the run sets where each part ends.
+    # The third family: its ViT cannot take the ResNet's weights (it has its own pre-training),
+    # its warm-up + cosine schedule is a list, so the run sets where each part ends.
     dict(name='painter', label='SegGPT-style painter',
          config='configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py', eval_tasks='all',
          options={'param_scheduler.0.end': max_iters // 5,

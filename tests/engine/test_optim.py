@@ -67,3 +67,16 @@ def test_mask2former_clips_at_0_01_and_oneformer_never_clips(path):
         assert clip is None, 'the official OneFormer train_net.py never clips'
     else:
         assert clip == dict(max_norm=0.01, norm_type=2)
+
+
+def test_the_painter_scales_its_pretrained_encoder_and_keeps_its_no_decay_groups():
+    model, optim, lr = groups('configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py')
+    block = model.backbone.blocks[0]
+    for param, lr_mult, wd in (
+            (block.attn.qkv.weight, 0.1, 0.05), (block.attn.qkv.bias, 0.1, 0.0),
+            (block.norm1.weight, 0.1, 0.0), (model.backbone.pos_embed, 0.1, 0.0),
+            (model.backbone.mask_token, 0.1, 0.05),
+            (model.decode_head.decoder_embed.weight, 1.0, 0.05),
+            (model.decode_head.decoder_embed.bias, 1.0, 0.0)):
+        group = param_group_of(optim, param)
+        assert group['lr'] == pytest.approx(lr * lr_mult) and group['weight_decay'] == wd

@@ -94,3 +94,41 @@ def test_cached_pretrained_loads_the_whole_backbone(tiny_pretrain, tmp_path):
         assert torch.equal(value, state[key]), key
     with pytest.raises(ValueError, match='missing keys .*layer1.0.conv3.weight'):
         _m2f(tmp_path, tiny_pretrain, depth=50).init_weights()
+
+
+VIT_PRETRAIN = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+PAINTER = 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
+
+
+def test_the_painters_pretraining_is_the_resnets_stage_for_the_painters_encoder():
+    vit, resnet, painter = map(Config.fromfile, (VIT_PRETRAIN, PRETRAIN, PAINTER))
+    # The same images, labels, batch, schedule and head as the query models' pre-training.
+    for key in ('pretrain_data', 'train_dataloader', 'optim_wrapper', 'param_scheduler',
+                'train_cfg', 'val_evaluator'):
+        assert vit[key] == resnet[key], key
+    head = dict(vit.model.decode_head)
+    assert head.pop('feature_strides') == [8] * 4  # a ViT's outputs are all at its patch
+    assert head == {k: v for k, v in resnet.model.decode_head.items() if k != 'feature_strides'}
+    # ... for exactly the painter's encoder, which loads it.
+    encoder = dict(painter.model.backbone)
+    assert encoder.pop('init_cfg') == dict(type='CachedPretrained', pretrain=VIT_PRETRAIN)
+    assert vit.model.backbone == encoder
+    model = MODELS.build(copy.deepcopy(vit.model))
+    assert model.backbone.patch_size == 8 and model.decode_head.in_channels == [128] * 4
+    losses = model.loss(torch.randn(2, 3, 64, 64), _semantic_samples(2, 64))
+    assert torch.isfinite(losses['decode.loss_ce'])
+    painter.model.backbone.init_cfg = None
+    target = MODELS.build(copy.deepcopy(painter.model)).backbone
+    target.load_state_dict(model.backbone.state_dict(), strict=True)  # every key, every shape
+
+
+def _semantic_samples(num: int, size: int) -> list:
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import PixelData
+    samples = []
+    for i in range(num):
+        sample = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
+                                             ori_shape=(size, size)))
+        sample.gt_sem_seg = PixelData(data=torch.full((1, size, size), i, dtype=torch.long))
+        samples.append(sample)
+    return samples

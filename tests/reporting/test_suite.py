@@ -57,7 +57,7 @@ class FakeExecutor:
         if tool == 'pretrain.py':
             work_dir = argv[argv.index('--record-dir') + 1]
             self.calls.append((Path(work_dir).name, tool, argv))
-            if ('pretrain', tool) in self.fail:
+            if (Path(work_dir).name, tool) in self.fail:
                 return 1
             update_record(work_dir, dict(train=dict(status='finished', device_hours=0.05),
                                          pretrain=dict(config=argv[2], cached=False)))
@@ -179,6 +179,44 @@ def test_the_shared_pretraining_runs_first_and_is_a_row_of_its_own(tmp_path, tin
     assert {r['failed'] for r in results} == {'pretrain'}
     with pytest.raises(ValueError, match='pretrain must be'):
         load_suite(str(write_suite(tmp_path, tiny_options, pretrain="dict(config='nope.py')")))
+
+
+def test_several_pretrainings_run_before_any_training_each_a_row(tmp_path, tiny_options):
+    resnet = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
+    vit = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+    both = (f"[dict(config={resnet!r}, label='ResNet'), "
+            f"dict(name='pretrain_vit', config={vit!r}, label='ViT')]")
+    suite = load_suite(str(write_suite(tmp_path, tiny_options, pretrain=both, jobs='2')))
+    assert suite.run_ids[:2] == ['pretrain', 'pretrain_vit']
+    barrier = threading.Barrier(2, timeout=10)
+
+    class Together(FakeExecutor):  # the two pre-trainings must run at once to pass
+        def __call__(self, argv, log):
+            if Path(argv[1]).name == 'pretrain.py':
+                barrier.wait()
+            return super().__call__(argv, log)
+
+    execute = Together()
+    run_suite(suite, execute=execute, echo=lambda line: None)
+    tools = [tool for _, tool, _ in execute.calls]
+    assert sorted(tools[:2]) == ['pretrain.py'] * 2 and 'pretrain.py' not in tools[2:]
+    from unibench.reporting import collect
+    frame = collect(suite.work_root, runs=suite.run_ids)
+    assert list(frame['run'])[:2] == ['pretrain', 'pretrain_vit']
+    assert list(frame['label'])[:2] == ['ResNet', 'ViT']
+    # One at a time with jobs=1; the failed one is named and nothing trains.
+    (tmp_path / 'b').mkdir()
+    serial = load_suite(str(write_suite(tmp_path / 'b', tiny_options, pretrain=both)))
+    execute = FakeExecutor(fail={('pretrain_vit', 'pretrain.py')})
+    results = run_suite(serial, execute=execute, echo=lambda line: None)
+    assert {r['failed'] for r in results} == {'pretrain_vit'}
+    assert [tool for _, tool, _ in execute.calls] == ['pretrain.py'] * 2
+    twice = f"[dict(config={resnet!r}), dict(config={vit!r})]"  # both named 'pretrain'
+    with pytest.raises(ValueError, match='names must be unique'):
+        load_suite(str(write_suite(tmp_path, tiny_options, pretrain=twice)))
+    clash = f"[dict(name='pan', config={vit!r})]"
+    with pytest.raises(ValueError, match='differ from the run names'):
+        load_suite(str(write_suite(tmp_path, tiny_options, pretrain=clash)))
 
 
 def test_a_failed_run_does_not_stop_the_suite(tmp_path, tiny_options):

@@ -8,16 +8,17 @@ has a ``compose`` step instead of ``train``: it needs the same seed of each depe
 (they come earlier in ``runs``), its cost is theirs added up, and it takes only its own
 ``options`` (the suite-wide ones configure training).
 
-A suite with ``pretrain`` first builds (or finds in the cache) the pre-trained backbone that its
-models' configs name (``tools/pretrain.py``; :mod:`unibench.engine.pretrained`); the pre-training
-run's record is copied to ``<work_root>/pretrain/`` so the tables show its cost as a row of its
-own, once, shared by every model.
+A suite with ``pretrain`` first builds (or finds in the cache) the pre-trained backbone(s) that
+its models' configs name (``tools/pretrain.py``; :mod:`unibench.engine.pretrained`); each
+pre-training run's record is copied to ``<work_root>/<name>/`` (``pretrain`` by default) so the
+tables show its cost as a row of its own, once, shared by the models that load it.
 
 With ``jobs`` > 1 (the suite file's, or ``run_suite(jobs=...)``) that many runs train at once,
 each step's process limited to its share of the cores (``OMP_NUM_THREADS``): on a 2-core CPU
 two 1-thread trainings of the demo's small models do 1.4x the steps of one 2-thread training,
 whose small kernels do not keep two cores busy. Runs start in suite order; a run waits for the
-runs it depends on. The pre-training runs first, alone, with every core.
+runs it depends on. The pre-training runs first, alone, with every core (several: ``jobs`` at a
+time, each with its share).
 """
 import json
 import os
@@ -161,8 +162,10 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
         raise ValueError(f'jobs must be a positive integer, got {jobs}')
     alone = execute or execute_logged  # a step with the machine to itself
     with _exclusive(suite.work_root), _progress(len(statuses)) as advance:
-        if suite.pretrain and not _pretrain(suite, execute=alone, echo=echo):
-            return [dict(run=s.spec.run_id, todo=s.todo, ran=[], failed='pretrain', seconds=0.0)
+        shared = execute or partial(execute_logged, threads=cpu_share(jobs))
+        failed = _pretrain_all(suite, jobs=jobs, alone=alone, shared=shared, echo=echo)
+        if failed:
+            return [dict(run=s.spec.run_id, todo=s.todo, ran=[], failed=failed, seconds=0.0)
                     for s in statuses]
         if jobs == 1:
             results = []
@@ -170,7 +173,6 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
                 results.append(_run_one(suite, status, execute=alone, echo=echo))
                 advance()
             return results
-        shared = execute or partial(execute_logged, threads=cpu_share(jobs))
         lock = threading.Lock()
         futures: Dict[str, Future] = {}  # run id -> its job
 
@@ -228,23 +230,39 @@ def publish(suite: Suite, out_dir: str, *, tables: bool = True, figures: bool = 
     return paths
 
 
-def _pretrain(suite: Suite, *, execute: Executor, echo: Callable[[str], None]) -> bool:
-    """Builds or finds the shared pre-trained backbone; its record goes to the work root."""
-    work_dir = osp.join(suite.work_root, PRETRAIN_RUN)
+def _pretrain_all(suite: Suite, *, jobs: int, alone: Executor, shared: Executor,
+                  echo: Callable[[str], None]) -> Optional[str]:
+    """Builds or finds every pre-training before any run starts: one alone with every core,
+    several ``jobs`` at a time with their share. Returns the first failed one's name."""
+    if len(suite.pretrain) > 1 and jobs > 1:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            ok = list(pool.map(lambda e: _pretrain(suite, e, execute=shared, echo=echo),
+                               suite.pretrain))
+        return next((e['name'] for e, good in zip(suite.pretrain, ok) if not good), None)
+    for entry in suite.pretrain:
+        if not _pretrain(suite, entry, execute=alone, echo=echo):
+            return entry['name']
+    return None
+
+
+def _pretrain(suite: Suite, entry: Dict[str, str], *, execute: Executor,
+              echo: Callable[[str], None]) -> bool:
+    """Builds or finds one pre-trained backbone; its record goes to ``<work_root>/<name>``."""
+    name = entry['name']
+    work_dir = osp.join(suite.work_root, name)
     log = osp.join(work_dir, 'logs', 'pretrain.log')
     start = time.perf_counter()
-    argv = [sys.executable, osp.join(REPO_ROOT, 'tools', 'pretrain.py'), suite.pretrain['config'],
+    argv = [sys.executable, osp.join(REPO_ROOT, 'tools', 'pretrain.py'), entry['config'],
             '--record-dir', work_dir]
     code = execute(argv, log)
     if code != 0:
-        echo(f'{PRETRAIN_RUN}: FAILED (exit {code}); log: {log}; no run can start without it')
+        echo(f'{name}: FAILED (exit {code}); log: {log}; no run can start without it')
         return False
     record = update_record(work_dir, dict(suite=dict(
-        suite=suite.name, run=PRETRAIN_RUN, name=PRETRAIN_RUN, seed=0, index=-1,
-        label=suite.pretrain.get('label', 'Backbone pre-training (shared)'),
-        config=suite.pretrain['config'])))
+        suite=suite.name, run=name, name=name, seed=0, index=-1,
+        label=entry.get('label', 'Backbone pre-training (shared)'), config=entry['config'])))
     cached = (record.get('pretrain') or {}).get('cached')
-    echo(f'{PRETRAIN_RUN}: {"cached" if cached else "trained"} in '
+    echo(f'{name}: {"cached" if cached else "trained"} in '
          f'{time.perf_counter() - start:.0f} s; {summary_line(record)}')
     return True
 

@@ -15,12 +15,14 @@ A suite is an mmengine config of its own (``configs/benchmarks/*.py``)::
     #   dict(name='pair', config=..., depends=dict(pspnet='model.semantic', panet=...))
     ablation = dict(joint=['oneformer_joint'], separate=['m2f_panoptic', ...], ...)
     extra_columns = ['trained_models']         # optional results-table columns
-    pretrain = dict(config='configs/pretrain/X.py', label='...')  # optional shared first step
+    pretrain = dict(config='configs/pretrain/X.py', label='...')  # optional shared first step;
+    # several (one per backbone kind): [dict(name='pretrain_vit', config=..., label=...), ...]
     jobs = 2                                   # runs trained at once, the cores split among
                                                # them (default 1; --jobs overrides)
 
 A run with ``depends`` has a ``compose`` step instead of ``train`` (see
-:mod:`unibench.benchmark.suite`); ``pretrain`` names the shared pre-training its models load.
+:mod:`unibench.benchmark.suite`); ``pretrain`` names the shared pre-training(s) its models load,
+each a row of its own under ``<work_root>/<name>/`` (``name`` defaults to ``pretrain``).
 """
 import os.path as osp
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from unibench.engine.config import check_option_keys
 
 EVAL_TASKS = ('panoptic', 'instance', 'semantic', 'all')
 PRETRAIN_RUN = 'pretrain'  # <work_root>/pretrain/: the shared pre-training's record
+PRETRAIN_KEYS = {'name', 'config', 'label'}
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,13 @@ class Suite:
     speed: Optional[Dict[str, int]] = None
     figures: Dict[str, Any] = field(default_factory=dict)
     extra_columns: List[str] = field(default_factory=list)  # tables.OPTIONAL_COLUMNS
-    pretrain: Optional[Dict[str, str]] = None  # config, label
+    pretrain: List[Dict[str, str]] = field(default_factory=list)  # name, config, label
     jobs: int = 1  # runs at once (unibench.benchmark.suite.run_suite)
 
     @property
     def run_ids(self) -> List[str]:
         """The run ids of the suite's records (the pre-training's included)."""
-        return ([PRETRAIN_RUN] if self.pretrain else []) + [r.run_id for r in self.runs]
+        return [p['name'] for p in self.pretrain] + [r.run_id for r in self.runs]
 
 
 def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
@@ -135,12 +138,7 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
         raise ValueError(f'{path}: run names repeat: {names}')
     ablation = {key: normalize_group(key, value, names=set(names))
                 for key, value in dict(cfg.get('ablation') or {}).items()}
-    pretrain = cfg.get('pretrain')
-    if pretrain is not None:
-        pretrain = dict(pretrain)
-        if set(pretrain) - {'config', 'label'} or not osp.isfile(pretrain.get('config', '')):
-            raise ValueError(f'{path}: pretrain must be dict(config=<existing file>, label=...), '
-                             f'got {pretrain}')
+    pretrain = parse_pretrain(path, cfg.get('pretrain'), run_names=set(names))
     jobs = cfg.get('jobs', 1)
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f'{path}: jobs must be a positive integer, got {jobs!r}')
@@ -148,6 +146,27 @@ def load_suite(path: str, *, work_root: Optional[str] = None) -> Suite:
                  report_dir=cfg.get('report_dir') or osp.join('reports', name), runs=runs,
                  ablation=ablation, speed=cfg.get('speed'), figures=dict(cfg.get('figures') or {}),
                  extra_columns=list(cfg.get('extra_columns') or []), pretrain=pretrain)
+
+
+def parse_pretrain(path: str, value: Any, *, run_names: set) -> List[Dict[str, str]]:
+    """The suite's pre-trainings: ``None``, one dict or a list of dicts with ``config`` (an
+    existing file), optional ``label`` and ``name`` (the run id of its row; ``pretrain`` by
+    default, so a list of several names each one)."""
+    if value is None:
+        return []
+    entries = [value] if isinstance(value, dict) else list(value)
+    parsed = []
+    for entry in entries:
+        entry = dict(entry) if isinstance(entry, dict) else {}
+        if set(entry) - PRETRAIN_KEYS or not osp.isfile(entry.get('config', '')):
+            raise ValueError(f'{path}: pretrain must be dict(config=<existing file>, label=..., '
+                             f'name=...) or a list of them, got {value}')
+        parsed.append(dict(entry, name=entry.get('name', PRETRAIN_RUN)))
+    names = [p['name'] for p in parsed]
+    if len(set(names)) != len(names) or set(names) & run_names:
+        raise ValueError(f'{path}: pre-training names must be unique and differ from the run '
+                         f'names (several pre-trainings need a name each), got {names}')
+    return parsed
 
 
 def applicable(options: Dict[str, Any], config: str,

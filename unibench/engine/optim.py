@@ -32,17 +32,24 @@ class OfficialParamGroupsConstructor(DefaultOptimWrapperConstructor):
     * parameters without gradient are left out; a parameter shared by modules is added once.
 
     ``paramwise_cfg`` keys: ``backbone_multiplier``, ``weight_decay_norm``,
-    ``weight_decay_embed`` (any other key is an error: it would be silently ignored).
+    ``weight_decay_embed``, and for other families' official rules ``weight_decay_bias`` (every
+    bias; Painter: 0.0) and ``no_decay_names`` (name parts whose parameters get no decay, by
+    default Swin's two tables; Painter: ``('pos_embed', )``). Any other key is an error: it would
+    be silently ignored.
     """
+
+    KEYS = ('backbone_multiplier', 'weight_decay_norm', 'weight_decay_embed', 'weight_decay_bias',
+            'no_decay_names')
 
     def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
                    is_dcn_module=None) -> None:
         cfg = self.paramwise_cfg
-        unknown = set(cfg) - {'backbone_multiplier', 'weight_decay_norm', 'weight_decay_embed'}
+        unknown = set(cfg) - set(self.KEYS)
         if unknown:
             raise KeyError(f'OfficialParamGroupsConstructor: unknown paramwise_cfg keys '
-                           f'{sorted(unknown)}')
-        names = ('relative_position_bias_table', 'absolute_pos_embed')
+                           f'{sorted(unknown)} (known: {list(self.KEYS)})')
+        names = tuple(cfg.get('no_decay_names',
+                              ('relative_position_bias_table', 'absolute_pos_embed')))
         seen = set()
         for module_name, sub in module.named_modules():
             for name, param in sub.named_parameters(recurse=False):
@@ -55,6 +62,8 @@ class OfficialParamGroupsConstructor(DefaultOptimWrapperConstructor):
                 full = f'{module_name}.{name}'
                 if any(n in full for n in names):
                     wd = 0.0
+                if name == 'bias':
+                    wd = cfg.get('weight_decay_bias', wd)
                 if isinstance(sub, NORMS):
                     wd = cfg.get('weight_decay_norm', wd)
                 if isinstance(sub, nn.Embedding):

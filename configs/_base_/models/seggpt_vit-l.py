@@ -27,7 +27,8 @@ model = dict(
         drop_path_rate=0.1,
         pretrain_img_size=224,  # MAE pre-training grid of the absolute positions
         merge_index=2,  # streams averaged after block 2
-        out_indices=(5, 11, 17, 23)),
+        out_indices=(5, 11, 17, 23),
+        init_cfg=None),  # no download: dict(type='Pretrained', checkpoint='/local/mae.pth')
     decode_head=dict(type='PainterHead', decoder_dim=64),
     loss=dict(type='MaskedSmoothL1Loss', beta=0.01),
     # Painter's target masking (train_painter_vit_large.sh, main_train.py): 784 of the 1568
