@@ -132,3 +132,34 @@ def _semantic_samples(num: int, size: int) -> list:
         sample.gt_sem_seg = PixelData(data=torch.full((1, size, size), i, dtype=torch.long))
         samples.append(sample)
     return samples
+
+
+def test_pretrainings_started_together_generate_their_shared_images_once(tiny_pretrain,
+                                                                          monkeypatch):
+    """The demo's two pre-trainings share one image folder and start at once (jobs = 2)."""
+    import threading
+
+    from unibench.datasets import synthetic
+    calls, generate = [], synthetic.generate_shapes_dataset
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(synthetic, 'generate_shapes_dataset', counted)
+    cfg, start, errors = Config.fromfile(tiny_pretrain), threading.Barrier(2), []
+
+    def ensure():
+        start.wait()
+        try:
+            pretrained._ensure_data(cfg, log=lambda _: None)
+        except Exception as err:  # noqa: BLE001  (reported below)
+            errors.append(err)
+
+    threads = [threading.Thread(target=ensure) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(calls) == 1
+    assert len(list(Path(cfg.pretrain_data.out, 'train').glob('*.jpg'))) == 4

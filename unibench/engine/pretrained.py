@@ -13,6 +13,7 @@ cache lives outside the repository, as the mmcv wheel does::
 A model config names the pre-training, not a file:
 ``backbone=dict(init_cfg=dict(type='CachedPretrained', pretrain='configs/pretrain/X.py'))``.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -130,26 +131,38 @@ def _preset_values(spec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 def _ensure_data(cfg: Config, *, log: Any) -> None:
-    """Generates ``pretrain_data`` unless its folder holds exactly that split already."""
+    """Generates ``pretrain_data`` unless its folder holds exactly that split already.
+
+    Pre-trainings of one suite may share their images and start at once (``jobs``): a lock file
+    beside the folder lets one process generate them while the others wait and then find them.
+    """
     spec = dict(cfg.get('pretrain_data') or {})
     if not spec:
         return
     out = Path(spec.pop('out'))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f'.{out.name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _has_split(out, spec):
+            return
+        from unibench.datasets.synthetic import generate_shapes_dataset
+        log(f'generating the pre-training images in {out}')
+        tmp = out.with_name(out.name.rstrip('/') + '.tmp')
+        shutil.rmtree(tmp, ignore_errors=True)
+        generate_shapes_dataset(tmp, num_train=spec['train'], num_val=spec.get('val', 0),
+                                size=spec['size'], seed=spec['seed'],
+                                preset=spec.get('preset', 'default'), progress=False)
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)  # the folder appears complete or not at all
+
+
+def _has_split(out: Path, spec: Dict[str, Any]) -> bool:
+    """Whether ``out`` holds the images ``spec`` (``pretrain_data`` without ``out``) draws."""
     info = _read_json(out / 'annotations' / 'panoptic_train.json').get('info', {})
     have = (info.get('seed'), info.get('preset', 'default'), info.get('preset_values'))
     want = (spec['seed'], spec.get('preset', 'default'),
             None if spec.get('preset', 'default') == 'default' else _preset_values(spec))
-    if have == want and len(list((out / 'train').glob('*.jpg'))) == spec['train']:
-        return
-    from unibench.datasets.synthetic import generate_shapes_dataset
-    log(f'generating the pre-training images in {out}')
-    tmp = out.with_name(out.name.rstrip('/') + '.tmp')
-    shutil.rmtree(tmp, ignore_errors=True)
-    generate_shapes_dataset(tmp, num_train=spec['train'], num_val=spec.get('val', 0),
-                            size=spec['size'], seed=spec['seed'],
-                            preset=spec.get('preset', 'default'), progress=False)
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)  # the folder appears complete or not at all
+    return have == want and len(list((out / 'train').glob('*.jpg'))) == spec['train']
 
 
 def _read_json(path: Path) -> Dict[str, Any]:
