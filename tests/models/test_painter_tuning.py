@@ -23,6 +23,8 @@ SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
 @pytest.fixture
 def model_and_cfg(tiny_shapes, tmp_path):
     cfg = tiny_config(str(SHAPES), data_root=tiny_shapes, work_dir=tmp_path)
+    # Tests do not build the cached encoder pre-training (tests/engine/test_pretrained.py).
+    cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -73,6 +75,7 @@ def test_prompt_file_is_used_at_inference(model_and_cfg, tmp_path):
 def test_train_tune_and_test_through_the_tools(tiny_shapes, tmp_path):
     cfg = tiny_config(str(SHAPES), data_root=tiny_shapes, work_dir='unused', max_iters=2)
     cfg.log_level = 'INFO'  # the prompt record is logged at INFO
+    cfg.model.backbone.init_cfg = None  # no cached encoder pre-training in tests
     config = tmp_path / 'seggpt_tiny.py'
     cfg.dump(str(config))
     work = tmp_path / 'work'
