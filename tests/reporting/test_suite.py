@@ -170,7 +170,8 @@ def test_the_shared_pretraining_runs_first_and_is_a_row_of_its_own(tmp_path, tin
     from unibench.reporting import collect
     frame = collect(suite.work_root, runs=suite.run_ids)
     assert list(frame['run'])[0] == 'pretrain' and frame['device_hours'][0] == 0.05
-    # Without its backbone no model can train: a failed pre-training stops the suite.
+    # Runs whose models name none of the suite's pre-trainings wait for all of them: a failed
+    # one leaves them unstarted.
     (tmp_path / 'b').mkdir()
     failing = load_suite(str(write_suite(
         tmp_path / 'b', tiny_options, pretrain=f"dict(config={pretrain!r})")))
@@ -370,3 +371,48 @@ def test_the_shapes_suite_is_the_demo_with_three_seeds_and_three_times_the_sched
             assert run.options['param_scheduler.end'] == iters
     assert {r.options['train_cfg.max_iters'] for r in demo.runs} == {300}
     assert shapes.ablation == demo.ablation and shapes.report_dir == 'reports/shapes'
+
+
+def test_a_run_starts_as_soon_as_the_pretraining_it_loads_is_built(tmp_path):
+    # The painter loads only the ViT's pre-training: it must train while the ResNet's is still
+    # running (which here ends only once the painter has started; the old order, every
+    # pre-training before any run, would time out). The Mask2Former run waits for the ResNet's.
+    resnet = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
+    vit = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+    path = tmp_path / 'suite.py'
+    path.write_text(f"""
+suite_name = 'unit'
+work_root = {str(tmp_path / 'work')!r}
+options = {{'train_cfg.max_iters': 2}}
+speed = None
+jobs = 2
+pretrain = [dict(config={resnet!r}), dict(name='pretrain_vit', config={vit!r})]
+runs = [dict(name='m2f', config='configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
+             eval_tasks='panoptic'),
+        dict(name='painter', config='configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py',
+             eval_tasks='semantic')]
+""")
+    suite = load_suite(str(path))
+    painter_started, order = threading.Event(), []
+
+    class ResNetLast(FakeExecutor):
+        def __call__(self, argv, log):
+            tool = Path(argv[1]).name
+            where = argv[argv.index('--record-dir' if tool == 'pretrain.py' else '--work-dir') + 1]
+            order.append((Path(where).name, tool))
+            if (Path(where).name, tool) == ('painter-seed0', 'train.py'):
+                painter_started.set()
+            if (Path(where).name, tool) == ('pretrain', 'pretrain.py'):
+                assert painter_started.wait(timeout=20), 'the painter waited for the ResNet'
+            return super().__call__(argv, log)
+
+    results = run_suite(suite, execute=ResNetLast(), echo=lambda line: None)
+    assert [r['failed'] for r in results] == [None, None]
+    assert order.index(('pretrain', 'pretrain.py')) < order.index(('m2f-seed0', 'train.py'))
+    # A failed pre-training blocks only the runs that load it.
+    lines = []
+    failing = load_suite(str(path), work_root=str(tmp_path / 'again'))
+    results = run_suite(failing, execute=FakeExecutor(fail={('pretrain', 'pretrain.py')}),
+                        echo=lines.append)
+    assert [r['failed'] for r in results] == ['pretrain', None]
+    assert 'm2f-seed0: not run, it needs pretrain, which failed' in lines

@@ -16,24 +16,24 @@ tables show its cost as a row of its own, once, shared by the models that load i
 With ``jobs`` > 1 (the suite file's, or ``run_suite(jobs=...)``) that many runs train at once,
 each step's process limited to its share of the cores (``OMP_NUM_THREADS``): on a 2-core CPU
 two 1-thread trainings of the demo's small models do 1.4x the steps of one 2-thread training,
-whose small kernels do not keep two cores busy. Runs start in suite order; a run waits for the
-runs it depends on. The pre-training runs first, alone, with every core (several: ``jobs`` at a
-time, each with its share).
+whose small kernels do not keep two cores busy. Runs start in suite order, each as soon as what
+it needs is built (:mod:`unibench.benchmark.scheduler`): the runs it depends on and the
+pre-trainings its config loads (``CachedPretrained``; a config that names none of the suite's
+waits for all of them). So a painter that loads only the ViT's pre-training trains while the
+ResNet's is still running. A run whose pre-training or dependency failed is not started. A
+single pre-training that every run waits for runs alone, with every core.
 """
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from unibench.benchmark.compose import dependency_options
+from unibench.benchmark.execution import cpu_share, exclusive, execute_logged, progress
+from unibench.benchmark.scheduler import Task, run_tasks
 from unibench.benchmark.suite_file import (  # noqa: F401  (the suite API in one place)
     EVAL_TASKS,
     PRETRAIN_RUN,
@@ -161,34 +161,39 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
     if jobs < 1:
         raise ValueError(f'jobs must be a positive integer, got {jobs}')
     alone = execute or execute_logged  # a step with the machine to itself
-    with _exclusive(suite.work_root), _progress(len(statuses)) as advance:
-        shared = execute or partial(execute_logged, threads=cpu_share(jobs))
-        failed = _pretrain_all(suite, jobs=jobs, alone=alone, shared=shared, echo=echo)
-        if failed:
-            return [dict(run=s.spec.run_id, todo=s.todo, ran=[], failed=failed, seconds=0.0)
-                    for s in statuses]
-        if jobs == 1:
-            results = []
-            for status in statuses:
-                results.append(_run_one(suite, status, execute=alone, echo=echo))
-                advance()
-            return results
-        lock = threading.Lock()
-        futures: Dict[str, Future] = {}  # run id -> its job
-
+    shared = alone if jobs == 1 else execute or partial(execute_logged, threads=cpu_share(jobs))
+    needs = {s.spec.run_id: _pretrain_needs(suite, s) for s in statuses}
+    # A single pre-training that every run waits for has nothing beside it: every core.
+    solo = len(suite.pretrain) == 1 and all(needs[s.spec.run_id] for s in statuses
+                                            if not s.done)
+    tasks = [Task(key=entry['name'], run=partial(_pretrain, suite, entry, echo=echo,
+                                                 execute=alone if solo else shared))
+             for entry in suite.pretrain]
+    with exclusive(suite.work_root), progress(len(statuses)) as advance:
         def job(status: RunStatus) -> Dict[str, Any]:
-            # Dependencies were submitted earlier, so they are running or done: no deadlock.
-            for dep in status.spec.dependency_dirs:
-                futures[f'{dep}-seed{status.spec.seed}'].result()
-            result = _run_one(suite, status, execute=shared, echo=echo, defer=('speed', ))
-            with lock:
-                advance()
+            result = _run_one(suite, status, execute=shared, echo=echo,
+                              defer=('speed', ) if jobs > 1 else ())
+            advance()
             return result
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for status in statuses:  # FIFO: runs start in suite order
-                futures[status.spec.run_id] = pool.submit(job, status)
-        results = [futures[s.spec.run_id].result() for s in statuses]
+        def blocked(task: Task, failed: str) -> Dict[str, Any]:
+            echo(f'{task.key}: not run, it needs {failed}, which failed')
+            advance()
+            return dict(run=task.key, todo=todo[task.key], ran=[], failed=failed, seconds=0.0)
+
+        todo = {s.spec.run_id: s.todo for s in statuses}
+        for status in statuses:
+            spec = status.spec
+            tasks.append(Task(key=spec.run_id, run=partial(job, status),
+                              needs=needs[spec.run_id] + [f'{d}-seed{spec.seed}'
+                                                          for d in spec.dependency_dirs],
+                              # A composed run checks its dependencies itself (and names
+                              # what is missing), so a failed run does not block it.
+                              ok=lambda result: True))
+        done = run_tasks(tasks, workers=jobs, blocked=blocked)
+        results = [done[s.spec.run_id] for s in statuses]
+        if jobs == 1:
+            return results
         # Timings need the machine to themselves: one at a time, every core, after the runs.
         for status, result in zip(statuses, results):
             if result['failed'] is None and 'speed' in status.todo:
@@ -198,15 +203,6 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
                 result['failed'] = timed['failed']
                 result['seconds'] += timed['seconds']
         return results
-
-
-def cpu_share(jobs: int) -> int:
-    """Threads for each of ``jobs`` processes at once: the usable cores divided, at least 1."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover  (not Linux)
-        cores = os.cpu_count() or 1
-    return max(1, cores // jobs)
 
 
 def publish(suite: Suite, out_dir: str, *, tables: bool = True, figures: bool = True,
@@ -230,19 +226,29 @@ def publish(suite: Suite, out_dir: str, *, tables: bool = True, figures: bool = 
     return paths
 
 
-def _pretrain_all(suite: Suite, *, jobs: int, alone: Executor, shared: Executor,
-                  echo: Callable[[str], None]) -> Optional[str]:
-    """Builds or finds every pre-training before any run starts: one alone with every core,
-    several ``jobs`` at a time with their share. Returns the first failed one's name."""
-    if len(suite.pretrain) > 1 and jobs > 1:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            ok = list(pool.map(lambda e: _pretrain(suite, e, execute=shared, echo=echo),
-                               suite.pretrain))
-        return next((e['name'] for e, good in zip(suite.pretrain, ok) if not good), None)
-    for entry in suite.pretrain:
-        if not _pretrain(suite, entry, execute=alone, echo=echo):
-            return entry['name']
-    return None
+def _pretrain_needs(suite: Suite, status: RunStatus) -> List[str]:
+    """The suite's pre-trainings a run waits for: those its model loads (``CachedPretrained``),
+    or all of them when it names none (the suite says they come first); none for a run that is
+    done or stale, nor for a composed one (it waits for its dependencies)."""
+    spec = status.spec
+    if not suite.pretrain or status.done or status.stale or spec.depends:
+        return []
+    cfg = load_config(spec.config, work_dir=spec.work_dir, options=spec.cfg_options)
+    loaded = set(_cached_pretrainings(cfg.to_dict().get('model')))  # not unused variables
+    mine = [e['name'] for e in suite.pretrain if osp.normpath(e['config']) in loaded]
+    return mine or [e['name'] for e in suite.pretrain]
+
+
+def _cached_pretrainings(node: Any) -> Iterator[str]:
+    """The ``pretrain`` paths of every ``CachedPretrained`` initialiser in a config's dicts."""
+    if isinstance(node, dict):
+        if node.get('type') == 'CachedPretrained' and isinstance(node.get('pretrain'), str):
+            yield osp.normpath(node['pretrain'])
+        for value in node.values():
+            yield from _cached_pretrainings(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _cached_pretrainings(value)
 
 
 def _pretrain(suite: Suite, entry: Dict[str, str], *, execute: Executor,
@@ -256,7 +262,7 @@ def _pretrain(suite: Suite, entry: Dict[str, str], *, execute: Executor,
             '--record-dir', work_dir]
     code = execute(argv, log)
     if code != 0:
-        echo(f'{name}: FAILED (exit {code}); log: {log}; no run can start without it')
+        echo(f'{name}: FAILED (exit {code}); log: {log}; the runs that load it do not start')
         return False
     record = update_record(work_dir, dict(suite=dict(
         suite=suite.name, run=name, name=name, seed=0, index=-1,
@@ -309,20 +315,6 @@ def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
     return result
 
 
-def execute_logged(argv: List[str], log_path: str, *, threads: Optional[int] = None) -> int:
-    """Runs ``argv`` with stdout and stderr appended to ``log_path``; returns the exit code.
-    ``threads`` caps the process's compute threads (OpenMP / MKL, hence torch's)."""
-    os.makedirs(osp.dirname(log_path), exist_ok=True)
-    env = None
-    if threads is not None:
-        env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
-    with open(log_path, 'a') as log:
-        log.write(f'$ {" ".join(argv)}\n' if threads is None else
-                  f'$ OMP_NUM_THREADS={threads} {" ".join(argv)}\n')
-        log.flush()
-        return subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
-
-
 def summary_line(record: Dict[str, Any]) -> str:
     """``PQ 41.2  AP 27.0  mIoU 46.1  0.05 device-h`` from a record's test results."""
     parts = []
@@ -349,49 +341,3 @@ def format_option(value: Any) -> str:
     if isinstance(value, dict):
         raise TypeError(f'suite options are dotted keys with scalar or list values, got {value}')
     return str(value)
-
-
-@contextmanager
-def _exclusive(work_root: str) -> Iterator[None]:
-    """Refuses a second ``run`` of the same work root (both would train the same runs)."""
-    os.makedirs(work_root, exist_ok=True)
-    with open(osp.join(work_root, '.suite.lock'), 'w') as lock:
-        try:
-            import fcntl
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover  (no flock: trust the user)
-            pass
-        except BlockingIOError:
-            raise RuntimeError(f'another benchmark run is using {work_root}; wait for it or '
-                               'use --work-root') from None
-        yield
-
-
-class _progress:
-    """A rich progress bar over the suite's runs (plain counting when rich is missing)."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-
-    def __enter__(self) -> Callable[[], None]:
-        try:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-        except ImportError:
-            self.bar = None
-            return lambda: None
-        self.bar = Progress(TextColumn('suite'), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), transient=False)
-        self.bar.start()
-        task = self.bar.add_task('runs', total=self.total)
-        return lambda: self.bar.advance(task)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
