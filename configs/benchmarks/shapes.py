@@ -15,6 +15,7 @@ options = {
     **_base_.options,
     'train_cfg.max_iters': max_iters,
     'train_cfg.val_interval': max_iters // 3,
+    'train_cfg.val_begin': 1,  # validated every 300 iterations, so the curves have points
     'param_scheduler.end': max_iters,
     'default_hooks.checkpoint.interval': max_iters,
 }

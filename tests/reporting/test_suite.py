@@ -363,6 +363,7 @@ def test_the_shapes_suite_is_the_demo_with_three_seeds_and_three_times_the_sched
     for run in shapes.runs:
         iters = run.options['train_cfg.max_iters']
         assert iters == 900 and run.options['train_cfg.val_interval'] == 300
+        assert run.options['train_cfg.val_begin'] == 1  # the demo: no validation (the test)
         if run.name == 'painter':  # its warm-up + cosine end with the run
             assert run.options['param_scheduler.1.end'] == iters
             assert run.options['param_scheduler.0.end'] == run.options[
@@ -370,6 +371,7 @@ def test_the_shapes_suite_is_the_demo_with_three_seeds_and_three_times_the_sched
         else:
             assert run.options['param_scheduler.end'] == iters
     assert {r.options['train_cfg.max_iters'] for r in demo.runs} == {300}
+    assert {r.options['train_cfg.val_begin'] for r in demo.runs} == {301}
     assert shapes.ablation == demo.ablation and shapes.report_dir == 'reports/shapes'
 
 

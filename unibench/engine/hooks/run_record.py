@@ -117,8 +117,9 @@ class RunRecordHook(Hook):
         """A non-finite loss ends the run with an error naming the iteration and the terms; it
         runs before the checkpoint hook, so the last checkpoint is the last good one. (The
         official OneFormer sanitises non-finite gradients silently; a benchmark should say.)"""
-        bad = {k: float(v) for k, v in (outputs or {}).items()
-               if 'loss' in k and not math.isfinite(float(v))}
+        values = {k: float(v.detach() if hasattr(v, 'detach') else v)
+                  for k, v in (outputs or {}).items() if 'loss' in k}
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if not bad:
             return
         last = None
