@@ -63,12 +63,13 @@ def run_tasks(tasks: List[Task], *, workers: int,
     def worker() -> None:
         while True:
             with changed:
-                task, failed = take()
-                while task is None:
+                while True:
+                    task, failed = take()
+                    if task is not None:
+                        break
                     if not waiting:
                         return
                     changed.wait()
-                    task, failed = take()
             result, success = None, False
             try:
                 if failed is not None:

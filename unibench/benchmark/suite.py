@@ -169,6 +169,7 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
     tasks = [Task(key=entry['name'], run=partial(_pretrain, suite, entry, echo=echo,
                                                  execute=alone if solo else shared))
              for entry in suite.pretrain]
+    todo = {s.spec.run_id: s.todo for s in statuses}
     with exclusive(suite.work_root), progress(len(statuses)) as advance:
         def job(status: RunStatus) -> Dict[str, Any]:
             result = _run_one(suite, status, execute=shared, echo=echo,
@@ -181,7 +182,6 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
             advance()
             return dict(run=task.key, todo=todo[task.key], ran=[], failed=failed, seconds=0.0)
 
-        todo = {s.spec.run_id: s.todo for s in statuses}
         for status in statuses:
             spec = status.spec
             tasks.append(Task(key=spec.run_id, run=partial(job, status),
