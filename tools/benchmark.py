@@ -1,11 +1,10 @@
-"""Benchmark suites: ``python tools/benchmark.py {run,collect,report,figures,all,speed,compose}``.
+"""Benchmark suites: ``python tools/benchmark.py COMMAND ...``:
 
-    run SUITE [--dry-run]       train, test and time every run without a finished record
+    run|all SUITE [--dry-run]   train, test, time every unfinished run (all: + report, figures)
     collect ROOT|SUITE [--out]  every record.json under a folder -> one CSV
-    report SUITE                tables -> reports/<suite>/{results,ablation}.{md,tex,csv}
-    figures SUITE               figures -> reports/<suite>/*.{png,pdf}
-    all SUITE                   run, then report and figures
+    report|figures SUITE        tables (results, ablation; md, tex, csv) | figures -> reports/
     speed CONFIG [CKPT]         inference ms/img per task (into <work-dir>/record.json if given)
+    speed-runs SUITE --runs ID...   speed of several trained runs of a suite, in one process
     compose CONFIG --depends DIR... [--work-dir D]   a model of trained runs -> D/composed.pth
     peers SUITE [--device] [--no-memory]   unibench beside mmdet / transformers -> docs/
 """
@@ -22,7 +21,7 @@ from unibench.engine.config import load_config
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark suites and reports')
     sub = parser.add_subparsers(dest='command', required=True)
-    for name in ('run', 'report', 'figures', 'all'):
+    for name in ('run', 'report', 'figures', 'all', 'speed-runs'):
         p = sub.add_parser(name)
         p.add_argument('suite', help='suite file, e.g. configs/benchmarks/demo.py')
         p.add_argument('--work-root', help='override the suite work_root')
@@ -30,6 +29,7 @@ def parse_args() -> argparse.Namespace:
         p.add_argument('--dry-run', action='store_true', help='run: only list what would run')
         p.add_argument('--jobs', type=int, help='runs at once (default: the suite\'s jobs)')
         p.add_argument('--no-qualitative', action='store_true', help='figures: skip the grids')
+        p.add_argument('--runs', nargs='+', help='speed-runs: the run ids to time')
     p = sub.add_parser('collect')
     p.add_argument('root', help='folder searched for record.json, or a suite file')
     p.add_argument('--out', help='CSV path (default: <report_dir>/records.csv or stdout)')
@@ -55,8 +55,7 @@ def main() -> int:
     args = parse_args()
     if args.command == 'peers':
         from unibench.benchmark.peer_suite import run_and_report
-        print('wrote:', *run_and_report(args.suite, device=args.device,
-                                        memory=not args.no_memory))
+        print('wrote:', *run_and_report(args.suite, device=args.device, memory=not args.no_memory))
         return 0
     if args.command in ('speed', 'compose'):
         cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options)
@@ -79,6 +78,8 @@ def main() -> int:
         print(reporting.write_csv(frame, out) if out else frame.to_csv(index=False))
         return 0
     suite = benchmark.load_suite(args.suite, work_root=args.work_root)
+    if args.command == 'speed-runs':
+        return int(bool(benchmark.time_runs(suite, args.runs or [])))
     failed = []
     if args.command in ('run', 'all'):
         failed = [r['run'] for r in benchmark.run_suite(suite, dry_run=args.dry_run,

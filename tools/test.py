@@ -9,13 +9,10 @@ keeps each task's predictions in its evaluator's file format under ``DIR/<task>/
 import argparse
 
 from mmengine.config import DictAction
-from mmengine.runner import Runner
 
 import unibench  # noqa: F401  (registers unibench's modules)
-from unibench.benchmark import inference_model_cfg
-from unibench.engine.config import TASK_CHOICES, check_data, load_config, set_test_tasks
-from unibench.engine.out_dir import publish_out_dir, set_out_dir
-from unibench.engine.resume import check_checkpoint_file
+from unibench.benchmark import score_checkpoint
+from unibench.engine.config import TASK_CHOICES, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,15 +37,9 @@ def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, work_dir=args.work_dir, options=args.cfg_options,
                       launcher=args.launcher)
-    tasks = set_test_tasks(cfg, args.task)
-    task_dirs = set_out_dir(cfg, args.out_dir, tasks) if args.out_dir else {}
-    cfg.load_from = check_checkpoint_file(args.checkpoint)
-    cfg.model = inference_model_cfg(cfg.model, prompt_file=args.prompt)
-    check_data(cfg, ('test_dataloader', ))
-    metrics = Runner.from_cfg(cfg).test()
+    metrics = score_checkpoint(cfg, args.checkpoint, task=args.task, out_dir=args.out_dir,
+                              prompt=args.prompt)
     print('\n'.join(f'{k}: {v}' for k, v in metrics.items()))
-    for folder in publish_out_dir(task_dirs):
-        print(f'predictions: {folder}')
 
 
 if __name__ == '__main__':

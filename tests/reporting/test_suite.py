@@ -10,7 +10,7 @@ import pytest
 from mmengine.config import DictAction
 
 from unibench.benchmark import load_suite, run_status, run_suite
-from unibench.benchmark.suite import cpu_share, execute_logged, format_option
+from unibench.benchmark.suite import cpu_share, execute_logged, expand_tasks, format_option
 from unibench.engine.hooks import read_record, update_record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +53,16 @@ class FakeExecutor:
         self.calls, self.fail = [], fail
 
     def __call__(self, argv: list, log: str) -> int:
+        if argv[2] == 'speed-runs':  # one process times the listed runs one after another
+            suite = load_suite(argv[3], work_root=argv[argv.index('--work-root') + 1])
+            specs, failed = {spec.run_id: spec for spec in suite.runs}, False
+            for run_id in argv[argv.index('--runs') + 1:]:
+                self.calls.append((run_id, 'speed', argv))
+                failed |= (run_id, 'speed') in self.fail
+                if (run_id, 'speed') not in self.fail:
+                    update_record(specs[run_id].work_dir, dict(speed={
+                        t: dict(ms_per_img=1.0) for t in expand_tasks(specs[run_id])}))
+            return int(failed)
         tool = 'speed' if argv[2] == 'speed' else Path(argv[1]).name
         if tool == 'pretrain.py':
             work_dir = argv[argv.index('--record-dir') + 1]
@@ -70,8 +80,12 @@ class FakeExecutor:
             Path(work_dir, 'iter_2.pth').write_bytes(b'weights')
             Path(work_dir, 'last_checkpoint').write_text(str(Path(work_dir, 'iter_2.pth')))
             update_record(work_dir, dict(train=dict(status='finished')))
-        elif tool == 'test.py':
-            task = argv[argv.index('--task') + 1]
+            if '--test' not in argv:
+                return 0
+            if (Path(work_dir).name, 'test.py') in self.fail:  # trained, then the test failed
+                return 1
+        if tool in ('train.py', 'test.py'):
+            task = argv[argv.index('--test' if tool == 'train.py' else '--task') + 1]
             tasks = ['panoptic', 'instance', 'semantic'] if task == 'all' else [task]
             update_record(work_dir, dict(evaluations={'test:' + '+'.join(tasks): dict(
                 mode='test', results={t: dict(metrics=dict(x=1.0)) for t in tasks})}))
@@ -135,20 +149,20 @@ def test_run_resumes_only_unfinished_runs(tmp_path, tiny_options):
 
     lines, execute = [], FakeExecutor()
     results = run_suite(suite, execute=execute, echo=lines.append)
+    # Each training tests in its own process (tools/train.py --test), then the run is timed.
     assert [(run, tool) for run, tool, _ in execute.calls] == [
-        ('pan-seed0', 'train.py'), ('pan-seed0', 'test.py'), ('pan-seed0', 'speed'),
-        ('ins-seed1', 'train.py'), ('ins-seed1', 'test.py'), ('ins-seed1', 'speed')]
+        ('pan-seed0', 'train.py'), ('pan-seed0', 'speed'),
+        ('ins-seed1', 'train.py'), ('ins-seed1', 'speed')]
     assert [r['ran'] for r in results] == [['train', 'test:all', 'speed'], [],
                                            ['train', 'test:instance', 'speed']]
     assert any(line.startswith('ins-seed0: already done') for line in lines)
     assert sum(': done in ' in line for line in lines) == 2
 
-    train_argv = execute.calls[3][2]
+    train_argv = execute.calls[2][2]
     assert train_argv[2] == ins1.config and '--resume' not in train_argv
+    assert train_argv[train_argv.index('--test') + 1] == 'instance'
     options = train_argv[train_argv.index('--cfg-options') + 1:]
     assert 'randomness.seed=1' in options and 'train_cfg.max_iters=3' in options
-    test_argv = execute.calls[4][2]
-    assert test_argv[3].endswith('iter_2.pth') and test_argv[-len(options):] == options
     assert read_record(ins1.work_dir)['suite']['run'] == 'ins-seed1'
 
     again = FakeExecutor()
@@ -233,8 +247,25 @@ def test_a_failed_run_does_not_stop_the_suite(tmp_path, tiny_options):
     Path(suite.runs[0].work_dir, 'last_checkpoint').write_text(str(checkpoint))
     retry = FakeExecutor()
     run_suite(suite, execute=retry, echo=lines.append)
-    assert [c[1] for c in retry.calls] == ['train.py', 'test.py', 'speed']
-    assert '--resume' in retry.calls[0][2]
+    assert [c[1] for c in retry.calls] == ['train.py', 'speed']
+    assert '--resume' in retry.calls[0][2] and '--test' in retry.calls[0][2]
+
+
+def test_a_test_that_fails_after_its_training_is_the_tests_failure(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options)))
+    lines = []
+    results = run_suite(suite, execute=FakeExecutor(fail={('pan-seed0', 'test.py')}),
+                        echo=lines.append)
+    assert results[0]['failed'] == 'test:all' and results[0]['ran'] == ['train', 'test:all']
+    assert any('pan-seed0: FAILED at test:all (exit 1)' in line for line in lines), lines
+    assert run_status(suite.runs[0]).todo == ['test:all', 'speed']
+    # The next time only the test runs, in a process of its own, on the last checkpoint.
+    retry = FakeExecutor()
+    run_suite(suite, execute=retry, echo=lines.append)
+    assert [c[:2] for c in retry.calls] == [('pan-seed0', 'test.py'), ('pan-seed0', 'speed')]
+    test_argv = retry.calls[0][2]
+    assert test_argv[3].endswith('iter_2.pth') and test_argv[test_argv.index('--task') + 1] == 'all'
+    assert 'randomness.seed=0' in test_argv[test_argv.index('--cfg-options') + 1:]
 
 
 def test_a_run_whose_options_changed_is_stale_not_rerun(tmp_path, tiny_options):
@@ -321,12 +352,25 @@ def test_jobs_train_runs_at_once_and_time_them_alone_afterwards(tmp_path, tiny_o
                                            ['train', 'test:instance', 'speed'],
                                            ['train', 'test:instance', 'speed']]
     tools = [(run, tool) for run, tool, _ in execute.calls]
-    # The timings come last, one run after the other, in suite order.
+    # The timings come last, one run after the other in suite order, in one process.
     assert tools[-3:] == [('pan-seed0', 'speed'), ('ins-seed0', 'speed'), ('ins-seed1', 'speed')]
-    assert sorted(tools[:-3]) == sorted((r, t) for r in ('pan-seed0', 'ins-seed0', 'ins-seed1')
-                                        for t in ('train.py', 'test.py'))
+    assert execute.calls[-1][2][2:] == ['speed-runs', suite.path, '--work-root', suite.work_root,
+                                        '--runs', 'pan-seed0', 'ins-seed0', 'ins-seed1']
+    assert sorted(tools[:-3]) == [(r, 'train.py') for r in ('ins-seed0', 'ins-seed1', 'pan-seed0')]
     with pytest.raises(ValueError, match="jobs must be a positive integer, got 0"):
         load_suite(str(write_suite(tmp_path, tiny_options, jobs='0')))
+
+
+def test_a_run_whose_timing_fails_is_named_and_the_others_are_timed(tmp_path, tiny_options):
+    suite = load_suite(str(write_suite(tmp_path, tiny_options, jobs='2')))
+    lines = []
+    results = run_suite(suite, execute=FakeExecutor(fail={('ins-seed0', 'speed')}),
+                        echo=lines.append)
+    assert [r['failed'] for r in results] == [None, 'speed', None]
+    assert [r['ran'][-1] for r in results] == ['speed'] * 3
+    assert run_status(suite.runs[1]).todo == ['speed'] and run_status(suite.runs[2]).done
+    assert any(line.startswith('speed: 2 runs timed') and
+               "FAILED (exit 1): ['ins-seed0']" in line for line in lines), lines
 
 
 def test_one_job_at_a_time_never_overlaps(tmp_path, tiny_options):

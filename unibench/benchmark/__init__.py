@@ -7,10 +7,13 @@ runs and peer comparisons. ``tools/benchmark.py`` is the command line; tables an
 speed runs, composition and the painter's prompts).
 """
 from .compose import compose_run
+from .evaluate import score_checkpoint
 from .speed import build_inference_model, inference_model_cfg, measure_speed, predict, write_speed
 from .suite import RunSpec, Suite, load_suite, publish, run_status, run_suite
+from .timing import time_runs
 
 __all__ = [
     'RunSpec', 'Suite', 'build_inference_model', 'compose_run', 'inference_model_cfg',
-    'load_suite', 'measure_speed', 'predict', 'publish', 'run_status', 'run_suite', 'write_speed'
+    'load_suite', 'measure_speed', 'predict', 'publish', 'run_status', 'run_suite',
+    'score_checkpoint', 'time_runs', 'write_speed'
 ]

@@ -1,8 +1,9 @@
 """Running a benchmark suite (the suite file: :mod:`unibench.benchmark.suite_file`).
 
 Each (run, seed) trains in ``<work_root>/<name>-seed<k>/`` through ``tools/train.py``, is
-evaluated by ``tools/test.py`` and timed by ``tools/benchmark.py speed``, each a subprocess with
-its own log, so one crash does not stop the suite. The work dir's ``record.json`` says which of
+evaluated by ``tools/test.py`` and timed by ``tools/benchmark.py speed`` (``jobs`` > 1: every
+run in one ``speed-runs`` process at the end), each a subprocess with its own log, so one crash
+does not stop the suite. The work dir's ``record.json`` says which of
 these steps are done, so an interrupted suite resumes where it stopped. A run with ``depends``
 has a ``compose`` step instead of ``train``: it needs the same seed of each dependency finished
 (they come earlier in ``runs``), its cost is theirs added up, and it takes only its own
@@ -23,17 +24,16 @@ waits for all of them). So a painter that loads only the ViT's pre-training trai
 ResNet's is still running. A run whose pre-training or dependency failed is not started. A
 single pre-training that every run waits for runs alone, with every core.
 """
-import json
 import os.path as osp
 import sys
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from unibench.benchmark.compose import dependency_options
 from unibench.benchmark.execution import cpu_share, exclusive, execute_logged, progress
 from unibench.benchmark.scheduler import Task, run_tasks
+from unibench.benchmark.status import RunStatus, expand_tasks, run_status  # noqa: F401
 from unibench.benchmark.suite_file import (  # noqa: F401  (the suite API in one place)
     EVAL_TASKS,
     PRETRAIN_RUN,
@@ -41,6 +41,7 @@ from unibench.benchmark.suite_file import (  # noqa: F401  (the suite API in one
     Suite,
     load_suite,
 )
+from unibench.benchmark.timing import time_runs, time_suite_runs  # noqa: F401
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
@@ -51,61 +52,12 @@ Executor = Callable[[List[str], str], int]
 """``execute(argv, log_path) -> return code``; tests replace it to record what would run."""
 
 
-@dataclass
-class RunStatus:
-    """What a run still needs: ``train``, ``test:<task>`` / ``test:all`` and ``speed`` steps."""
-
-    spec: RunSpec
-    todo: List[str]
-    stale: Optional[str] = None  # why the record no longer matches the suite
-
-    @property
-    def done(self) -> bool:
-        return not self.todo
-
-
-def run_status(spec: RunSpec, *, speed: bool = True) -> RunStatus:
-    """Compares a run's record with what the suite asks of it."""
-    record = read_record(spec.work_dir)
-    todo = []
-    if record.get('train', {}).get('status') != 'finished':
-        todo.append('compose' if spec.depends else 'train')
-    evaluated = set()
-    for entry in record.get('evaluations', {}).values():
-        if entry.get('mode') == 'test':
-            evaluated.update(entry.get('results', {}))
-    tasks = expand_tasks(spec)
-    if set(tasks) - evaluated:
-        wanted = ['all'] if spec.eval_tasks == ('all', ) else list(spec.eval_tasks)
-        todo += [f'test:{t}' for t in wanted if t == 'all' or t not in evaluated]
-    if speed and set(tasks) - set(record.get('speed', {})):
-        todo.append('speed')
-    return RunStatus(spec=spec, todo=todo, stale=_stale(spec, record))
-
-
-def _stale(spec: RunSpec, record: Dict[str, Any]) -> Optional[str]:
-    """Set when the run was started with another config or other options than the suite's."""
-    old = record.get('suite')
-    if not old:
-        return None
-    changed = [key for key, now in (('config', spec.config), ('options', spec.options))
-               if json.loads(json.dumps(old.get(key))) != json.loads(json.dumps(now))]
-    return f'{" and ".join(changed)} changed since it ran' if changed else None
-
-
-def expand_tasks(spec: RunSpec) -> List[str]:
-    """The tasks a run is evaluated on (``all``: every task its test evaluator scores)."""
-    if spec.eval_tasks != ('all', ):
-        return list(spec.eval_tasks)
-    cfg = load_config(spec.config, work_dir=spec.work_dir, options=spec.cfg_options)
-    return list(cfg.test_evaluator.get('metrics', {}))
-
-
 def step_command(spec: RunSpec, step: str, *, checkpoint: Optional[str] = None,
-                 speed: Optional[Dict[str, int]] = None,
+                 speed: Optional[Dict[str, int]] = None, then_test: Optional[str] = None,
                  python: str = sys.executable) -> List[str]:
     """The command line of one step (``train`` or ``compose``, ``test:<task>``, ``speed``) of a
-    run; a run with ``depends`` also gets its dependencies' configs and checkpoints."""
+    run; a run with ``depends`` also gets its dependencies' configs and checkpoints. A ``train``
+    step with ``then_test`` also tests that task in its process (``tools/train.py --test``)."""
     all_options = {**spec.cfg_options,
                    **dependency_options(spec.dependency_dirs, spec.depends)}
     options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in all_options.items()]]
@@ -115,8 +67,9 @@ def step_command(spec: RunSpec, step: str, *, checkpoint: Optional[str] = None,
                 spec.work_dir, '--depends', *spec.dependency_dirs.values(), *options]
     if step == 'train':
         resume = ['--resume'] if last_checkpoint(spec.work_dir) else []
+        test = ['--test', then_test] if then_test else []
         return [python, osp.join(tools, 'train.py'), spec.config, '--work-dir', spec.work_dir,
-                *resume, *options]
+                *resume, *test, *options]
     if checkpoint is None:
         raise FileNotFoundError(f'{spec.run_id}: no checkpoint in {spec.work_dir} for {step}')
     if step.startswith('test:'):
@@ -194,14 +147,16 @@ def run_suite(suite: Suite, *, dry_run: bool = False, execute: Optional[Executor
         results = [done[s.spec.run_id] for s in statuses]
         if jobs == 1:
             return results
-        # Timings need the machine to themselves: one at a time, every core, after the runs.
-        for status, result in zip(statuses, results):
-            if result['failed'] is None and 'speed' in status.todo:
-                timed = _run_one(suite, RunStatus(spec=status.spec, todo=['speed']),
-                                 execute=alone, echo=echo)
-                result['ran'] += timed['ran']
-                result['failed'] = timed['failed']
-                result['seconds'] += timed['seconds']
+        # Timings need the machine to themselves: after the runs, every core, one model at a
+        # time, all in one process (a process start-up, ~17 s here, costs more than a timing).
+        timed = [s for s, r in zip(statuses, results) if r['failed'] is None
+                 and 'speed' in s.todo]
+        if timed:
+            failed = time_suite_runs(suite, timed, execute=alone, echo=echo)
+            for result in results:
+                if result['run'] in failed:
+                    result['ran'].append('speed')
+                    result['failed'] = 'speed' if failed[result['run']] else None
         return results
 
 
@@ -291,20 +246,29 @@ def _run_one(suite: Suite, status: RunStatus, *, execute: Executor,
         suite=suite.name, run=spec.run_id, name=spec.name, label=spec.label, seed=spec.seed,
         config=spec.config, eval_tasks=list(spec.eval_tasks), options=spec.options,
         index=spec.index)))
-    for step in [t for t in status.todo if t not in defer]:
+    steps = [t for t in status.todo if t not in defer]
+    while steps:
+        step = steps.pop(0)
         log = osp.join(spec.work_dir, 'logs', step.replace(':', '-') + '.log')
+        # A training tests in its own process (one start-up fewer); a failed test is the test's.
+        test = steps.pop(0) if step == 'train' and steps[:1] and \
+            steps[0].startswith('test:') else None
         result['ran'].append(step)
         try:
             argv = step_command(spec, step, checkpoint=last_checkpoint(spec.work_dir),
-                                speed=suite.speed)
+                                speed=suite.speed, then_test=test and test.split(':', 1)[1])
         except FileNotFoundError as err:
             result['failed'] = step
             echo(f'{spec.run_id}: FAILED at {step}: {err}')
             break
         code = execute(argv, log)
+        record = read_record(spec.work_dir)
+        if test and (code == 0 or record.get('train', {}).get('status') == 'finished'):
+            result['ran'].append(test)
+            step = test  # trained: a failure is the test's
         if code != 0:
             result['failed'] = step
-            reason = read_record(spec.work_dir).get('train', {}).get('reason')
+            reason = record.get('train', {}).get('reason')
             echo(f'{spec.run_id}: FAILED at {step} (exit {code}'
                  f'{f": {reason}" if reason else ""}); log: {log}')
             break
