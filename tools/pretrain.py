@@ -1,9 +1,9 @@
 """Build (or find) the cached pre-trained backbone of a pre-training config.
 
-``python tools/pretrain.py configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py [--record-dir D]``
-prints the cached ``backbone.pth``; on a miss it generates the config's images and trains first.
-``--record-dir`` merges the pre-training run's record (its cost) into ``D/record.json``, where a
-suite's tables read it.
+``python tools/pretrain.py configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py
+[--record-dir D]`` prints the cached ``backbone.pth``; on a miss it generates the config's images
+and trains first. ``--record-dir`` merges the pre-training run's record (its cost) into
+``D/record.json``, where a suite's tables read it.
 """
 import argparse
 import json

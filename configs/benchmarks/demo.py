@@ -17,10 +17,10 @@ max_iters = 300
 jobs = 2
 # The two pre-trainings (the same dense segmentation of the same images, one for the query
 # models' ResNet-18, one for the painter's ViT), side by side before the trainings.
-pretrain = [dict(config='configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py',
+pretrain = [dict(config='configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py',
                  label='Backbone pre-training (shared)'),
             dict(name='pretrain_vit',
-                 config='configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py',
+                 config='configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py',
                  label='Painter encoder pre-training')]
 
 # --cfg-options of every run (tools/train.py, tools/test.py and the speed run): the same
@@ -38,14 +38,14 @@ options = {
 speed = dict(num_images=10, warmup=3)  # ms/img per task at batch 1, after training
 figures = dict(qualitative=dict(indices=[0, 1, 2], score_thr=0.5))
 
-m2f = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-{}.py'
+m2f = 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-{}.py'
 # The longest runs first (a OneFormer step costs 1.4x Mask2Former's), so that the two jobs end
 # together.
 runs = [
     dict(name='oneformer_joint', label='OneFormer (joint)',
-         config='configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py', eval_tasks='all'),
+         config='configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py', eval_tasks='all'),
     dict(name='oneformer_panoptic', label='OneFormer (panoptic only)',
-         config='configs/oneformer/oneformer_r18_1xb16-1k_shapes64-panoptic.py',
+         config='configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64-panoptic.py',
          eval_tasks='all'),
     dict(name='m2f_panoptic', label='M2F-Panoptic', config=m2f.format('panoptic'),
          eval_tasks='all'),  # a panoptic model also decodes instances and semantics

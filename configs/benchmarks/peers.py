@@ -8,8 +8,8 @@ steps = 5  # timed training steps per implementation (median), after `warmup`
 warmup = 2
 infer_images = 10  # timed single-image inferences (median), after `warmup`
 
-m2f_demo = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
-of_demo = 'configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py'
+m2f_demo = 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
+of_demo = 'configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py'
 m2f_r50 = 'configs/mask2former/mask2former_r50_8xb2-50e_coco-panoptic.py'
 of_r50 = 'configs/oneformer/oneformer_r50_8xb2-50e_coco.py'
 random_init = {'model.backbone.init_cfg': None}  # the speed does not depend on the weights

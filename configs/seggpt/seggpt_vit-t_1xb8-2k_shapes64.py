@@ -39,7 +39,7 @@ train_split = {k: v for k, v in _base_.train_dataloader.dataset.items()
 # images and labels; tools/pretrain.py builds and caches it), the painter's MAE stage in
 # miniature: from scratch the painter paints one median colour (mIoU 0.3 after 600 iterations),
 # from it 5.5 (docs/cpu_budget.md).
-encoder_pretraining = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+encoder_pretraining = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
 model = dict(
     backbone=dict(img_size=(2 * img_size, img_size), patch_size=patch_size,
                   pretrain_img_size=img_size,

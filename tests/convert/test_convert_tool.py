@@ -17,8 +17,8 @@ from unibench.datasets.synthetic import STUFF_CLASSES, THING_CLASSES  # noqa: E4
 from unibench.testing import TINY_MODELS, tiny_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-LEAVES = dict(Mask2Former='configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
-              OneFormer='configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py')
+LEAVES = dict(Mask2Former='configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
+              OneFormer='configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py')
 SWIN = dict(embed_dim=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], window_size=4)
 CLASSES = list(THING_CLASSES) + list(STUFF_CLASSES)
 

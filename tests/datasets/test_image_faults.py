@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 # One leaf per model family (the tiny model base replaces its model), and per crop size: the
 # 64 x 64 leaves crop 64 after a 0.8-1.25 jitter, the 128 x 128 ones 128 after 0.5-2.0.
 LEAVES = {
-    'mask2former': 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
-    'oneformer': 'configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py',
+    'mask2former': 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
+    'oneformer': 'configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py',
     'painter': 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py',
     'gscnn': 'configs/gscnn/gscnn_r18-d8_1xb8-3k_shapes.py',
 }

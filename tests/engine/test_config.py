@@ -25,7 +25,7 @@ def test_an_empty_slot_takes_keys_a_typo_does_not():
 
 def test_an_argument_of_the_configured_type_is_accepted_a_typo_is_not():
     from unibench.engine.config import load_config
-    path = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+    path = 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
     cfg = load_config(path, options={
         'test_evaluator.metrics.panoptic.outfile_prefix': '/tmp/pan'})
     assert cfg.test_evaluator.metrics.panoptic.outfile_prefix == '/tmp/pan'
@@ -40,13 +40,13 @@ def test_an_argument_of_the_configured_type_is_accepted_a_typo_is_not():
 def test_a_value_of_the_wrong_type_is_refused(key, value):
     from unibench.engine.config import load_config
     with pytest.raises(TypeError, match=rf'--cfg-options {re.escape(key)}='):
-        load_config('configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
+        load_config('configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
                     options={key: value})
 
 
 def test_numbers_and_none_are_accepted_where_the_config_has_a_number():
     from unibench.engine.config import load_config
-    cfg = load_config('configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
+    cfg = load_config('configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
                       options={'optim_wrapper.optimizer.lr': 1, 'train_cfg.max_iters': 10,
                                'optim_wrapper.clip_grad': None})
     assert cfg.optim_wrapper.optimizer.lr == 1 and cfg.train_cfg.max_iters == 10

@@ -12,7 +12,7 @@ from unibench.models.segmentors.mask2former import Mask2Former
 from unibench.testing import TINY_MODELS, tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
-LEAF = REPO / 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+LEAF = REPO / 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
 
 
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_shapes, tmp_path,

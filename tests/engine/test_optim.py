@@ -8,7 +8,7 @@ from mmengine.optim import build_optim_wrapper
 from unibench.engine.optim import param_group_of
 from unibench.registry import MODELS
 
-SHAPES_M2F = 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+SHAPES_M2F = 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
 SWIN_L = 'configs/mask2former/mask2former_swin-l_8xb2-160k_ade20k-panoptic.py'
 
 

@@ -11,7 +11,7 @@ from unibench.engine import pretrained
 from unibench.registry import MODELS
 from unibench.testing import tiny_config
 
-PRETRAIN = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
+PRETRAIN = 'configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py'
 M2F = 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-panoptic.py'
 
 
@@ -76,9 +76,9 @@ def test_the_key_follows_the_config(tiny_pretrain, tmp_path):
     assert pretrained.cache_dir(str(other)).name.split('-')[-1] != first.name.split('-')[-1]
 
 
-def _m2f(tmp_path, pretrain_cfg, depth=18):
+def _m2f(tmp_path, pretrain_cfg, depth=18, width=Config.fromfile(PRETRAIN).backbone_channels):
     cfg = tiny_config(M2F, data_root=tmp_path, work_dir=tmp_path)
-    cfg.model.backbone.depth = depth
+    cfg.model.backbone.update(depth=depth, base_channels=width)
     cfg.model.backbone.init_cfg = dict(type='CachedPretrained', pretrain=pretrain_cfg)
     return MODELS.build(copy.deepcopy(cfg.model))
 
@@ -94,9 +94,11 @@ def test_cached_pretrained_loads_the_whole_backbone(tiny_pretrain, tmp_path):
         assert torch.equal(value, state[key]), key
     with pytest.raises(ValueError, match='missing keys .*layer1.0.conv3.weight'):
         _m2f(tmp_path, tiny_pretrain, depth=50).init_weights()
+    with pytest.raises(ValueError, match=r"shape mismatches \['bn1.bias'"):  # full width
+        _m2f(tmp_path, tiny_pretrain, width=64).init_weights()
 
 
-VIT_PRETRAIN = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+VIT_PRETRAIN = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
 PAINTER = 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
 
 

@@ -197,3 +197,14 @@ def test_flop_count_is_null_with_a_reason_when_it_cannot_trace():
     assert count_flops(model, input_size=None)['reason'].startswith('no input size')
     assert pipeline_input_size([dict(type='LoadImageFromFile'),
                             dict(type='Resize', scale=(96, 64))]) == (64, 96)
+
+
+def test_the_backbone_name_says_a_resnets_width():
+    from unibench.engine.hooks.run_record import backbone_name
+    resnet = dict(type='mmdet.ResNet', depth=18)
+    assert backbone_name(dict(backbone=resnet)) == 'ResNet-18'
+    assert backbone_name(dict(backbone=dict(resnet, base_channels=64))) == 'ResNet-18'
+    assert backbone_name(dict(backbone=dict(resnet, base_channels=32))) == 'ResNet-18-w32'
+    assert backbone_name(dict(backbone=dict(type='SwinTransformer', base_channels=32))) == \
+        'SwinTransformer'
+    assert backbone_name(dict()) is None

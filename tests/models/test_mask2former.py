@@ -24,7 +24,7 @@ M2F = {p.stem.rsplit('-', 1)[-1]: p for p in CONFIGS
        if p.parent.name == 'mask2former' and '_shapes-' in p.stem}
 # The 64 x 64 leaf (tiny_shapes' size) for the tests that run configs/_base_/models/
 # mask2former_tiny.py: they check code paths, not the benchmark model's size.
-M2F64 = REPO / 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+M2F64 = REPO / 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
 TINY = TINY_MODELS['mask2former']
 ZERO_AT_INIT = re.compile(r'backbone\.layer\d\.\d\.(conv1|bn1|conv2)\.|'
                           r'panoptic_head\.pixel_decoder\.level_encoding\.')

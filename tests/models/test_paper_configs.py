@@ -52,8 +52,8 @@ def test_mask2former_parameter_counts(name: str, millions: int) -> None:
     assert round(sum(p.numel() for p in model.parameters()) / 1e6) == millions
 
 
-SHAPES64 = sorted(glob.glob('configs/mask2former/mask2former_r18_1xb16-1k_shapes64-*.py')
-                  + glob.glob('configs/oneformer/oneformer_r18_1xb16-1k_shapes64*.py'))
+SHAPES64 = sorted(glob.glob('configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-*.py')
+                  + glob.glob('configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64*.py'))
 
 
 @pytest.mark.parametrize('path', SHAPES64, ids=lambda p: Path(p).stem)
@@ -61,9 +61,16 @@ def test_the_shapes64_query_models_are_sized_alike(path: str) -> None:
     """The 64 x 64 benchmark's five query models: 16 queries (OneFormer: 8 of them for text
     entries, and as many detections kept), loading in the training process."""
     cfg = Config.fromfile(path)
+    pretrain = cfg.model.backbone.init_cfg.pretrain
     cfg.model.backbone.init_cfg = None  # the cached backbone is not needed to build
     model = MODELS.build(cfg.model)
     assert model.panoptic_head.num_queries == cfg.segment_queries == 16
+    # The half-width ResNet-18 of the pre-training it loads, every key and shape.
+    trunk = MODELS.build(Config.fromfile(pretrain).model.backbone)
+    assert [c.out_channels for c in (model.backbone.layer1[-1].conv2,
+                                     model.backbone.layer4[-1].conv2)] == [32, 256]
+    assert {k: v.shape for k, v in model.backbone.state_dict().items()} == \
+        {k: v.shape for k, v in trunk.state_dict().items()}
     if 'oneformer' in path:
         assert model.text_mapper.num_texts == 16 - cfg.text_context == 8
         assert cfg.model.test_cfg.max_per_image == 16

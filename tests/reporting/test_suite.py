@@ -171,7 +171,7 @@ def test_run_resumes_only_unfinished_runs(tmp_path, tiny_options):
 
 
 def test_the_shared_pretraining_runs_first_and_is_a_row_of_its_own(tmp_path, tiny_options):
-    pretrain = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
+    pretrain = 'configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py'
     suite = load_suite(str(write_suite(
         tmp_path, tiny_options, pretrain=f"dict(config={pretrain!r}, label='Pre-training')")))
     assert suite.run_ids[0] == 'pretrain'
@@ -197,8 +197,8 @@ def test_the_shared_pretraining_runs_first_and_is_a_row_of_its_own(tmp_path, tin
 
 
 def test_several_pretrainings_run_before_any_training_each_a_row(tmp_path, tiny_options):
-    resnet = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
-    vit = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+    resnet = 'configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py'
+    vit = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
     both = (f"[dict(config={resnet!r}, label='ResNet'), "
             f"dict(name='pretrain_vit', config={vit!r}, label='ViT')]")
     suite = load_suite(str(write_suite(tmp_path, tiny_options, pretrain=both, jobs='2')))
@@ -423,8 +423,8 @@ def test_a_run_starts_as_soon_as_the_pretraining_it_loads_is_built(tmp_path):
     # The painter loads only the ViT's pre-training: it must train while the ResNet's is still
     # running (which here ends only once the painter has started; the old order, every
     # pre-training before any run, would time out). The Mask2Former run waits for the ResNet's.
-    resnet = 'configs/pretrain/fpn_r18_1xb32-600_shapes64-dense.py'
-    vit = 'configs/pretrain/fpn_vit-t_1xb32-600_shapes64-dense.py'
+    resnet = 'configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py'
+    vit = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
     path = tmp_path / 'suite.py'
     path.write_text(f"""
 suite_name = 'unit'
@@ -433,8 +433,8 @@ options = {{'train_cfg.max_iters': 2}}
 speed = None
 jobs = 2
 pretrain = [dict(config={resnet!r}), dict(name='pretrain_vit', config={vit!r})]
-runs = [dict(name='m2f', config='configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
-             eval_tasks='panoptic'),
+runs = [dict(name='m2f', eval_tasks='panoptic',
+             config='configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'),
         dict(name='painter', config='configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py',
              eval_tasks='semantic')]
 """)

@@ -50,8 +50,8 @@ from unibench.registry import DATASETS
 from unibench.testing import TINY_MODELS, make_tiny_shapes, tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
-LEAVES = dict(mask2former='configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
-              oneformer='configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py')
+LEAVES = dict(mask2former='configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
+              oneformer='configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py')
 IMAGES = 8  # per step: 4 per process
 SEED = 20  # a shapes dataset whose halves match equally many queries (checked below)
 LR = 1.0

@@ -17,8 +17,8 @@ from unibench.testing import TINY_MODELS, tiny_config
 from unibench.testing.processes import kill_session
 
 REPO = Path(__file__).resolve().parents[2]
-LEAVES = dict(mask2former='configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py',
-              oneformer='configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py')
+LEAVES = dict(mask2former='configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
+              oneformer='configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py')
 MAX_ITERS = 6
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 

@@ -19,7 +19,7 @@ from unibench.engine.out_dir import publish_out_dir, set_out_dir
 from unibench.testing import TINY_MODELS, tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
-ONEFORMER = REPO / 'configs/oneformer/oneformer_r18_1xb16-1k_shapes64.py'  # the joint model
+ONEFORMER = REPO / 'configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py'  # the joint model
 NUM_CLASSES = 12  # configs/_base_/datasets/shapes.py
 
 

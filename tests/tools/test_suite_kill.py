@@ -19,7 +19,7 @@ from unibench.testing import TINY_MODELS, tiny_config
 from unibench.testing.processes import kill_session
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+CONFIG = REPO / 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 ITERS = dict(first=2, second=6)  # checkpoints every 2 iterations
 

@@ -14,7 +14,7 @@ from unibench.testing.processes import run_tool
 REPO = Path(__file__).resolve().parents[2]
 # The 64 x 64 leaf (tiny_shapes' size) with configs/_base_/models/mask2former_tiny.py: the tools
 # are under test, not the model.
-CONFIG = REPO / 'configs/mask2former/mask2former_r18_1xb16-1k_shapes64-panoptic.py'
+CONFIG = REPO / 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'
 
 
 @pytest.fixture(scope='module')

@@ -213,9 +213,10 @@ def _transformers(cfg: Config, items: List[dict], device: str) -> Peer:
     family = cfg.model.type.lower()
     depth = cfg.model.backbone.depth
     bottleneck = depth >= 50
+    width = cfg.model.backbone.get('base_channels', 64)  # the demo's ResNet-18 is half width
     backbone = hf.ResNetConfig(
-        embedding_size=64, depths={18: [2, 2, 2, 2], 50: [3, 4, 6, 3]}[depth],
-        hidden_sizes=[256, 512, 1024, 2048] if bottleneck else [64, 128, 256, 512],
+        embedding_size=width, depths={18: [2, 2, 2, 2], 50: [3, 4, 6, 3]}[depth],
+        hidden_sizes=[width * (4 if bottleneck else 1) * 2 ** i for i in range(4)],
         layer_type='bottleneck' if bottleneck else 'basic',
         out_features=['stage1', 'stage2', 'stage3', 'stage4'])
     enc = head.pixel_decoder.encoder

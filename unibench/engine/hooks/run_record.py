@@ -270,14 +270,17 @@ class RunRecordHook(Hook):
 
 
 def backbone_name(model_cfg: dict) -> Optional[str]:
-    """``ResNet-18``-style name of a model config's backbone."""
+    """``ResNet-18``-style name of a model config's backbone; a ResNet of another width than
+    64 base channels says so (``ResNet-18-w32``, OpenMMLab's ``hrnet-w32`` convention)."""
     backbone = model_cfg.get('backbone') or {}
     if not backbone:
         return None
     name = str(backbone.get('type', '?')).split('.')[-1]
+    width = backbone.get('base_channels')
+    suffix = f'-w{width}' if name == 'ResNet' and width not in (None, 64) else ''
     for key in ('depth', 'arch', 'model_name'):
         if backbone.get(key) is not None:
-            return f'{name}-{backbone[key]}'
+            return f'{name}-{backbone[key]}{suffix}'
     return name
 
 
