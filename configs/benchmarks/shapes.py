@@ -1,10 +1,9 @@
 # The longer shapes suite (issue: "the same models, 3 seeds, <= 3 h on 2 CPU cores"): the demo's
 # six runs on the same 64 x 64 benchmark and pre-trained backbones, three seeds each, 900
 # iterations (3x the demo), validated every 300 so the curves have three points; the ablation
-# table then gives mean +- std of the joint-vs-separate comparison. Budget on 2 cores with
-# jobs = 2, from the demo's measured run times (a query model's 300 iterations are 4-5 min beside
-# another training): about 2.7 h plus the demo's two pre-trainings side by side (10.4 min, the
-# longer of the two, measured by `make demo`). On a GPU it is minutes.
+# table then gives mean +- std of the joint-vs-separate comparison. Measured on 2 cores (AVX-512)
+# with jobs = 2 and the demo's pre-trainings cached: 59 min 53 s (plus the demo's ~14 min of
+# pre-training from an empty cache). On a GPU it is minutes.
 _base_ = ['./demo.py']
 suite_name = 'shapes'
 work_root = 'work_dirs/benchmarks/shapes'
