@@ -23,6 +23,12 @@ COMPOSED_CHECKPOINT = 'composed.pth'
 SUMMED = ('iterations', 'images_seen', 'wall_clock_s', 'val_s', 'device_hours')
 
 
+def run_options(spec: Any) -> Dict[str, Any]:
+    """Every ``--cfg-options`` of a suite run's steps: its own (seed included), then what hands
+    it its dependencies' trained models (:func:`dependency_options`)."""
+    return {**spec.cfg_options, **dependency_options(spec.dependency_dirs, spec.depends)}
+
+
 def dependency_options(work_dirs: Dict[str, str], prefixes: Dict[str, Optional[str]]
                        ) -> Dict[str, str]:
     """``--cfg-options`` that hand each dependency's trained model to the composed config.

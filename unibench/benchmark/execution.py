@@ -6,6 +6,9 @@ import subprocess
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional
 
+TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools')
+"""The repository's ``tools/`` folder, whose scripts the suite's steps run."""
+
 
 def cpu_share(jobs: int) -> int:
     """Threads for each of ``jobs`` processes at once: the usable cores divided, at least 1."""

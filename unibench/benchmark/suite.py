@@ -30,8 +30,8 @@ import time
 from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-from unibench.benchmark.compose import dependency_options
-from unibench.benchmark.execution import cpu_share, exclusive, execute_logged, progress
+from unibench.benchmark.compose import run_options
+from unibench.benchmark.execution import TOOLS, cpu_share, exclusive, execute_logged, progress
 from unibench.benchmark.scheduler import Task, run_tasks
 from unibench.benchmark.status import RunStatus, expand_tasks, run_status  # noqa: F401
 from unibench.benchmark.suite_file import (  # noqa: F401  (the suite API in one place)
@@ -47,7 +47,6 @@ from unibench.engine.config import load_config
 from unibench.engine.hooks import read_record, update_record
 from unibench.structures import HEADLINE
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 Executor = Callable[[List[str], str], int]
 """``execute(argv, log_path) -> return code``; tests replace it to record what would run."""
 
@@ -58,25 +57,22 @@ def step_command(spec: RunSpec, step: str, *, checkpoint: Optional[str] = None,
     """The command line of one step (``train`` or ``compose``, ``test:<task>``, ``speed``) of a
     run; a run with ``depends`` also gets its dependencies' configs and checkpoints. A ``train``
     step with ``then_test`` also tests that task in its process (``tools/train.py --test``)."""
-    all_options = {**spec.cfg_options,
-                   **dependency_options(spec.dependency_dirs, spec.depends)}
-    options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in all_options.items()]]
-    tools = osp.join(REPO_ROOT, 'tools')
+    options = ['--cfg-options', *[f'{k}={format_option(v)}' for k, v in run_options(spec).items()]]
     if step == 'compose':
-        return [python, osp.join(tools, 'benchmark.py'), 'compose', spec.config, '--work-dir',
+        return [python, osp.join(TOOLS, 'benchmark.py'), 'compose', spec.config, '--work-dir',
                 spec.work_dir, '--depends', *spec.dependency_dirs.values(), *options]
     if step == 'train':
         resume = ['--resume'] if last_checkpoint(spec.work_dir) else []
         test = ['--test', then_test] if then_test else []
-        return [python, osp.join(tools, 'train.py'), spec.config, '--work-dir', spec.work_dir,
+        return [python, osp.join(TOOLS, 'train.py'), spec.config, '--work-dir', spec.work_dir,
                 *resume, *test, *options]
     if checkpoint is None:
         raise FileNotFoundError(f'{spec.run_id}: no checkpoint in {spec.work_dir} for {step}')
     if step.startswith('test:'):
-        return [python, osp.join(tools, 'test.py'), spec.config, checkpoint, '--work-dir',
+        return [python, osp.join(TOOLS, 'test.py'), spec.config, checkpoint, '--work-dir',
                 spec.work_dir, '--task', step.split(':', 1)[1], *options]
     speed = speed or {}
-    return [python, osp.join(tools, 'benchmark.py'), 'speed', spec.config, checkpoint,
+    return [python, osp.join(TOOLS, 'benchmark.py'), 'speed', spec.config, checkpoint,
             '--work-dir', spec.work_dir, '--tasks', *expand_tasks(spec),
             '--num-images', str(speed.get('num_images', 10)),
             '--warmup', str(speed.get('warmup', 3)), *options]
@@ -213,7 +209,7 @@ def _pretrain(suite: Suite, entry: Dict[str, str], *, execute: Executor,
     work_dir = osp.join(suite.work_root, name)
     log = osp.join(work_dir, 'logs', 'pretrain.log')
     start = time.perf_counter()
-    argv = [sys.executable, osp.join(REPO_ROOT, 'tools', 'pretrain.py'), entry['config'],
+    argv = [sys.executable, osp.join(TOOLS, 'pretrain.py'), entry['config'],
             '--record-dir', work_dir]
     code = execute(argv, log)
     if code != 0:

@@ -7,21 +7,20 @@ import time
 import traceback
 from typing import Callable, Dict, List
 
-from unibench.benchmark.compose import dependency_options
+from unibench.benchmark.compose import run_options
+from unibench.benchmark.execution import TOOLS
 from unibench.benchmark.speed import measure_speed, write_speed
 from unibench.benchmark.status import RunStatus, expand_tasks, run_status
 from unibench.benchmark.suite_file import Suite
 from unibench.engine.checkpoint import last_checkpoint
 from unibench.engine.config import load_config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def speed_command(suite: Suite, run_ids: List[str], *,
                   python: str = sys.executable) -> List[str]:
     """The command line that times several runs of a suite one after another in one process
     (``tools/benchmark.py speed-runs``; each run as its ``speed`` step would)."""
-    return [python, osp.join(REPO_ROOT, 'tools', 'benchmark.py'), 'speed-runs', suite.path,
+    return [python, osp.join(TOOLS, 'benchmark.py'), 'speed-runs', suite.path,
             '--work-root', suite.work_root, '--runs', *run_ids]
 
 
@@ -37,9 +36,7 @@ def time_runs(suite: Suite, run_ids: List[str]) -> List[str]:
     for run_id in run_ids:
         spec = specs[run_id]
         try:
-            options = {**spec.cfg_options,
-                       **dependency_options(spec.dependency_dirs, spec.depends)}
-            cfg = load_config(spec.config, work_dir=spec.work_dir, options=options)
+            cfg = load_config(spec.config, work_dir=spec.work_dir, options=run_options(spec))
             checkpoint = last_checkpoint(spec.work_dir)
             if checkpoint is None:
                 raise FileNotFoundError(f'no checkpoint in {spec.work_dir}')
