@@ -56,7 +56,7 @@ runs = [
     # The third family: its ViT cannot take the ResNet's weights (it has its own pre-training),
     # its warm-up + cosine schedule is a list, so the run sets where each part ends.
     dict(name='painter', label='SegGPT-style painter',
-         config='configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py', eval_tasks='all',
+         config='configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py', eval_tasks='all',
          options={'param_scheduler.0.end': max_iters // 5,
                   'param_scheduler.1.begin': max_iters // 5,
                   'param_scheduler.1.end': max_iters}),

@@ -8,7 +8,7 @@
 # miniature; the painter loads it with init_cfg=dict(type='CachedPretrained', pretrain=THIS), and a
 # suite reports its cost as a row of its own.
 _base_ = ['./fpn_r18-w32_1xb32-2400_shapes64-dense.py']
-# The painter leaf's encoder (configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py over
+# The painter leaf's encoder (configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py over
 # configs/_base_/models/seggpt_vit-t.py), spelled out because a pre-training config cannot also
 # inherit the painter's model; tests/engine/test_pretrained.py checks that the two agree, and
 # CachedPretrained refuses weights whose keys or shapes differ.

@@ -126,7 +126,7 @@ def test_a_source_for_another_config_fails_with_the_keys(tiny_shapes, tmp_path, 
 def test_convert_then_test_every_task_seggpt(tiny_shapes, tmp_path, capsys):
     """The painter: a random-weight transformers SegGPT of painter_tiny.py's sizes, converted,
     then scored on every task by tools/test.py (prompts from the tiny train split)."""
-    cfg = tiny_config(str(REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'),
+    cfg = tiny_config(str(REPO / 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'),
                       data_root=tiny_shapes, work_dir=tmp_path / 'work',
                       model=TINY_MODELS['painter'])
     config = tmp_path / 'tiny.py'

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 LEAVES = {
     'mask2former': 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
     'oneformer': 'configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py',
-    'painter': 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py',
+    'painter': 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py',
     'gscnn': 'configs/gscnn/gscnn_r18-d8_1xb8-3k_shapes.py',
 }
 CROP_128 = 'configs/mask2former/mask2former_r18_1xb8-3k_shapes-instance.py'

@@ -16,7 +16,7 @@ from unibench.testing import tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
 LEAVES = {'paper': REPO / 'configs/seggpt/seggpt_vit-l_64xb2-9k_coco.py',
-          'shapes': REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'}
+          'shapes': REPO / 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'}
 
 
 def test_box_draws_follow_painters_area_and_ratio():
@@ -100,7 +100,12 @@ def test_painter_leaves_train_on_the_squashing_crop(name):
     assert 'Pad' not in types and 'RandomResize' not in types and 'RandomCrop' not in types
     crop = pipeline[types.index('PainterRandomResizedCrop')]
     assert tuple(crop['size']) == (cfg.img_size, cfg.img_size)
-    assert tuple(crop['scale']) == (0.3, 1.0) and 'ratio' not in crop  # (3/4, 4/3)
+    # The paper leaf: Painter's area 0.3-1; the shapes leaf: the zoom range of its suite's
+    # other models (jitter up to 1.25: 1 / 1.25^2 of the area).
+    area = (0.3, 1.0) if name == 'paper' else (1 / cfg.jitter[1]**2, 1.0)
+    assert tuple(crop['scale']) == pytest.approx(area) and 'ratio' not in crop  # (3/4, 4/3)
+    if name == 'shapes':
+        assert area[0] == pytest.approx(0.64)
     # Train and test geometry agree: the test resize squashes too.
     resize = [t for t in cfg.test_pipeline if t['type'] == 'Resize'][0]
     assert resize['keep_ratio'] is False and tuple(resize['scale']) == tuple(crop['size'])

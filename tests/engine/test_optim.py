@@ -70,12 +70,15 @@ def test_mask2former_clips_at_0_01_and_oneformer_never_clips(path):
 
 
 def test_the_painter_scales_its_pretrained_encoder_and_keeps_its_no_decay_groups():
-    model, optim, lr = groups('configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py')
+    path = 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'
+    model, optim, lr = groups(path)
+    enc = Config.fromfile(path).encoder_lr / lr  # the encoder at 1e-4, the heads at 3e-3
+    assert enc == pytest.approx(1 / 30)
     block = model.backbone.blocks[0]
     for param, lr_mult, wd in (
-            (block.attn.qkv.weight, 0.1, 0.05), (block.attn.qkv.bias, 0.1, 0.0),
-            (block.norm1.weight, 0.1, 0.0), (model.backbone.pos_embed, 0.1, 0.0),
-            (model.backbone.mask_token, 0.1, 0.05),
+            (block.attn.qkv.weight, enc, 0.05), (block.attn.qkv.bias, enc, 0.0),
+            (block.norm1.weight, enc, 0.0), (model.backbone.pos_embed, enc, 0.0),
+            (model.backbone.mask_token, enc, 0.05),
             (model.decode_head.decoder_embed.weight, 1.0, 0.05),
             (model.decode_head.decoder_embed.bias, 1.0, 0.0)):
         group = param_group_of(optim, param)

@@ -99,7 +99,7 @@ def test_cached_pretrained_loads_the_whole_backbone(tiny_pretrain, tmp_path):
 
 
 VIT_PRETRAIN = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
-PAINTER = 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
+PAINTER = 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'
 
 
 def test_the_painters_pretraining_is_the_resnets_stage_for_the_painters_encoder():

@@ -19,7 +19,7 @@ from unibench.structures.painter import location_palette, palette_base, semantic
 
 REPO = Path(__file__).resolve().parents[2]
 PAPER = REPO / 'configs/seggpt/seggpt_vit-l_64xb2-9k_coco.py'
-SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
+SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'
 
 
 def painter_formula(num_colors: int, base: int) -> list:

@@ -17,7 +17,7 @@ from unibench.testing import tiny_config
 from unibench.testing.processes import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
-SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py'
+SHAPES = REPO / 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'
 
 
 @pytest.fixture

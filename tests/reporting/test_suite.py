@@ -109,7 +109,7 @@ def test_load_suite_expands_seeds_and_merges_options(tmp_path, tiny_options):
 
 
 def test_a_suite_option_goes_to_the_runs_whose_config_has_it(tmp_path, tiny_options):
-    painter = str(REPO / 'configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py')
+    painter = str(REPO / 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py')
     runs = (f"[dict(name='pan', config={M2F.format('panoptic')!r}), dict(name='paint', "
             f"config={painter!r}, options={{'param_scheduler.1.end': 2}})]")
     suite = load_suite(str(write_suite(tmp_path, {**tiny_options, 'param_scheduler.end': 2},
@@ -435,7 +435,7 @@ jobs = 2
 pretrain = [dict(config={resnet!r}), dict(name='pretrain_vit', config={vit!r})]
 runs = [dict(name='m2f', eval_tasks='panoptic',
              config='configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py'),
-        dict(name='painter', config='configs/seggpt/seggpt_vit-t_1xb8-2k_shapes64.py',
+        dict(name='painter', config='configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py',
              eval_tasks='semantic')]
 """)
     suite = load_suite(str(path))
