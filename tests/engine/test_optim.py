@@ -78,7 +78,9 @@ def test_the_painter_scales_its_pretrained_encoder_and_keeps_its_no_decay_groups
     for param, lr_mult, wd in (
             (block.attn.qkv.weight, enc, 0.05), (block.attn.qkv.bias, enc, 0.0),
             (block.norm1.weight, enc, 0.0), (model.backbone.pos_embed, enc, 0.0),
-            (model.backbone.mask_token, enc, 0.05),
+            # The painter's own tokens are not pre-trained: the decoder's rate.
+            (model.backbone.mask_token, 1.0, 0.05), (model.backbone.type_token_ins, 1.0, 0.05),
+            (model.backbone.segment_token_y, 1.0, 0.05),
             (model.decode_head.decoder_embed.weight, 1.0, 0.05),
             (model.decode_head.decoder_embed.bias, 1.0, 0.0)):
         group = param_group_of(optim, param)

@@ -25,21 +25,23 @@ class OfficialParamGroupsConstructor(DefaultOptimWrapperConstructor):
     """One parameter group per parameter, as the official ``build_optimizer``:
 
     * lr: ``base_lr``, times ``backbone_multiplier`` for parameters of modules whose name
-      contains ``backbone`` (``SOLVER.BACKBONE_MULTIPLIER`` 0.1);
+      contains ``backbone`` (``SOLVER.BACKBONE_MULTIPLIER`` 0.1), but for those whose name
+      contains a part of ``full_lr_names``: backbone parameters that its pre-training does not
+      train (the painter's mask, segment and type tokens) start from scratch like a head's;
     * weight decay: ``weight_decay`` (0.05), but ``weight_decay_norm`` (0.0) for every norm
       layer's parameters, backbone included, ``weight_decay_embed`` (0.0) for ``nn.Embedding``
       weights, and 0.0 for Swin's ``relative_position_bias_table`` / ``absolute_pos_embed``;
     * parameters without gradient are left out; a parameter shared by modules is added once.
 
     ``paramwise_cfg`` keys: ``backbone_multiplier``, ``weight_decay_norm``,
-    ``weight_decay_embed``, and for other families' official rules ``weight_decay_bias`` (every
-    bias; Painter: 0.0) and ``no_decay_names`` (name parts whose parameters get no decay, by
-    default Swin's two tables; Painter: ``('pos_embed', )``). Any other key is an error: it would
-    be silently ignored.
+    ``weight_decay_embed``, ``full_lr_names`` (default none), and for other families' official
+    rules ``weight_decay_bias`` (every bias; Painter: 0.0) and ``no_decay_names`` (name parts
+    whose parameters get no decay, by default Swin's two tables; Painter: ``('pos_embed', )``).
+    Any other key is an error: it would be silently ignored.
     """
 
     KEYS = ('backbone_multiplier', 'weight_decay_norm', 'weight_decay_embed', 'weight_decay_bias',
-            'no_decay_names')
+            'no_decay_names', 'full_lr_names')
 
     def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
                    is_dcn_module=None) -> None:
@@ -57,9 +59,10 @@ class OfficialParamGroupsConstructor(DefaultOptimWrapperConstructor):
                     continue
                 seen.add(id(param))
                 lr, wd = self.base_lr, self.base_wd
-                if 'backbone' in module_name:
-                    lr = lr * cfg.get('backbone_multiplier', 1.0)
                 full = f'{module_name}.{name}'
+                if 'backbone' in module_name and not any(
+                        n in full for n in cfg.get('full_lr_names', ())):
+                    lr = lr * cfg.get('backbone_multiplier', 1.0)
                 if any(n in full for n in names):
                     wd = 0.0
                 if name == 'bias':
