@@ -80,15 +80,12 @@ def test_the_shapes64_query_models_are_sized_alike(path: str) -> None:
 
 
 def test_the_shapes64_painter_trains_like_the_query_models_on_the_inference_colours() -> None:
-    """The demo suite's painter: the query models' batch (16) and zoom range (at most 1.25x:
-    a crop of 0.64 of the area at least), and only the colours its inference prompts use (the
-    class palette, the location palette)."""
+    """The demo suite's painter: the query models' batch (16) and only the colours its
+    inference prompts use (the class palette, the location palette); its crop, the query models'
+    zoom range, is checked in tests/datasets/test_painter_crop.py."""
     painter = Config.fromfile('configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py')
     batches = {Config.fromfile(p).train_dataloader.batch_size for p in SHAPES64}
     assert batches == {painter.train_dataloader.batch_size} == {16}
     colorize = [t for t in painter.train_dataloader.dataset.pipeline
                 if t['type'] == 'PainterColorize'][0]
     assert colorize['palette_prob'] == colorize['location_prob'] == 1.0
-    crop = painter.train_dataloader.dataset.dataset.pipeline[-1]
-    assert crop['type'] == 'PainterRandomResizedCrop'
-    assert crop['scale'][0] == pytest.approx(1 / max(painter.jitter)**2) == pytest.approx(0.64)

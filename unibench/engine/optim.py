@@ -52,6 +52,7 @@ class OfficialParamGroupsConstructor(DefaultOptimWrapperConstructor):
                            f'{sorted(unknown)} (known: {list(self.KEYS)})')
         names = tuple(cfg.get('no_decay_names',
                               ('relative_position_bias_table', 'absolute_pos_embed')))
+        full_lr = tuple(cfg.get('full_lr_names', ()))
         seen = set()
         for module_name, sub in module.named_modules():
             for name, param in sub.named_parameters(recurse=False):
@@ -60,8 +61,7 @@ class OfficialParamGroupsConstructor(DefaultOptimWrapperConstructor):
                 seen.add(id(param))
                 lr, wd = self.base_lr, self.base_wd
                 full = f'{module_name}.{name}'
-                if 'backbone' in module_name and not any(
-                        n in full for n in cfg.get('full_lr_names', ())):
+                if 'backbone' in module_name and not any(n in full for n in full_lr):
                     lr = lr * cfg.get('backbone_multiplier', 1.0)
                 if any(n in full for n in names):
                     wd = 0.0
