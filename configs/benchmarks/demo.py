@@ -16,11 +16,12 @@ seeds = [0]
 max_iters = 300
 jobs = 2
 # The two pre-trainings (the same dense segmentation of the same images, one for the query
-# models' ResNet-18, one for the painter's ViT), side by side before the trainings.
+# models' ResNet-18, one for the painter's ViT with the instance-centre offsets its location
+# colouring needs), side by side before the trainings.
 pretrain = [dict(config='configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py',
                  label='Backbone pre-training (shared)'),
             dict(name='pretrain_vit',
-                 config='configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py',
+                 config='configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense-offset.py',
                  label='Painter encoder pre-training')]
 
 # --cfg-options of every run (tools/train.py, tools/test.py and the speed run): the same

@@ -98,40 +98,52 @@ def test_cached_pretrained_loads_the_whole_backbone(tiny_pretrain, tmp_path):
         _m2f(tmp_path, tiny_pretrain, width=64).init_weights()
 
 
-VIT_PRETRAIN = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
+VIT_PRETRAIN = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense-offset.py'
 PAINTER = 'configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py'
 
 
 def test_the_painters_pretraining_is_the_resnets_stage_for_the_painters_encoder():
     vit, resnet, painter = map(Config.fromfile, (VIT_PRETRAIN, PRETRAIN, PAINTER))
-    # The same images, labels, batch, schedule and head as the query models' pre-training.
-    for key in ('pretrain_data', 'train_dataloader', 'optim_wrapper', 'param_scheduler',
-                'train_cfg', 'val_evaluator'):
+    # The same images, labels, batch, schedule and head as the query models' pre-training ...
+    for key in ('pretrain_data', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'val_evaluator'):
         assert vit[key] == resnet[key], key
+    loader = copy.deepcopy(vit.train_dataloader)
+    # ... with the panoptic task's targets (the same class map, and the instances' centres)
+    assert loader.dataset.pop('tasks') == ('panoptic', )
+    assert resnet.train_dataloader.dataset.pop('tasks') == ('semantic', )
+    assert loader == resnet.train_dataloader
     head = dict(vit.model.decode_head)
     assert head.pop('feature_strides') == [8] * 4  # a ViT's outputs are all at its patch
     assert head == {k: v for k, v in resnet.model.decode_head.items() if k != 'feature_strides'}
+    # ... and a second head of the same form for the offsets.
+    assert vit.model.offset_head.head == vit.model.decode_head
+    assert vit.model.offset_head.num_things_classes == resnet.num_things_classes
     # ... for exactly the painter's encoder, which loads it.
     encoder = dict(painter.model.backbone)
     assert encoder.pop('init_cfg') == dict(type='CachedPretrained', pretrain=VIT_PRETRAIN)
     assert vit.model.backbone == encoder
     model = MODELS.build(copy.deepcopy(vit.model))
     assert model.backbone.patch_size == 8 and model.decode_head.in_channels == [128] * 4
-    losses = model.loss(torch.randn(2, 3, 64, 64), _semantic_samples(2, 64))
-    assert torch.isfinite(losses['decode.loss_ce'])
+    losses = model.loss(torch.randn(2, 3, 64, 64), _panoptic_samples(2, 64))
+    assert torch.isfinite(losses['decode.loss_ce']) and losses['loss_offset'] > 0
     painter.model.backbone.init_cfg = None
     target = MODELS.build(copy.deepcopy(painter.model)).backbone
     target.load_state_dict(model.backbone.state_dict(), strict=True)  # every key, every shape
 
 
-def _semantic_samples(num: int, size: int) -> list:
+def _panoptic_samples(num: int, size: int) -> list:
+    """Panoptic-task samples: a thing square (class 0) on one stuff region (class 8)."""
     from mmdet.structures import DetDataSample
-    from mmengine.structures import PixelData
+    from mmengine.structures import InstanceData
     samples = []
     for i in range(num):
         sample = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
-                                             ori_shape=(size, size)))
-        sample.gt_sem_seg = PixelData(data=torch.full((1, size, size), i, dtype=torch.long))
+                                             ori_shape=(size, size), task='panoptic'))
+        masks = torch.zeros((2, size, size), dtype=torch.bool)
+        masks[0, 8 + i:30, 10:40] = True
+        masks[1] = ~masks[0]
+        sample.gt_instances = InstanceData(masks=masks, labels=torch.tensor([0, 8]))
         samples.append(sample)
     return samples
 

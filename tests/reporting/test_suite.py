@@ -198,7 +198,7 @@ def test_the_shared_pretraining_runs_first_and_is_a_row_of_its_own(tmp_path, tin
 
 def test_several_pretrainings_run_before_any_training_each_a_row(tmp_path, tiny_options):
     resnet = 'configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py'
-    vit = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
+    vit = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense-offset.py'
     both = (f"[dict(config={resnet!r}, label='ResNet'), "
             f"dict(name='pretrain_vit', config={vit!r}, label='ViT')]")
     suite = load_suite(str(write_suite(tmp_path, tiny_options, pretrain=both, jobs='2')))
@@ -424,7 +424,7 @@ def test_a_run_starts_as_soon_as_the_pretraining_it_loads_is_built(tmp_path):
     # running (which here ends only once the painter has started; the old order, every
     # pre-training before any run, would time out). The Mask2Former run waits for the ResNet's.
     resnet = 'configs/pretrain/fpn_r18-w32_1xb32-2400_shapes64-dense.py'
-    vit = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense.py'
+    vit = 'configs/pretrain/fpn_vit-t_1xb32-2400_shapes64-dense-offset.py'
     path = tmp_path / 'suite.py'
     path.write_text(f"""
 suite_name = 'unit'

@@ -13,7 +13,7 @@ The bridge is the data structures only:
   original image size, the field :class:`~unibench.evaluation.SemSegIoUMetric` and
   ``TaskFusionHead.semantic_postprocess`` use (here the logits are the classifier's).
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +45,8 @@ class SemanticSegmentor(GlobalLossLog, TrainOnlyParts, EncoderDecoder):
         decode_head: mmseg decode head config.
         neck: Optional neck (FastFCN's ``mmseg.JPU``).
         auxiliary_head: Optional mmseg auxiliary head (training only).
+        offset_head: Optional :class:`~unibench.models.heads.CentreOffsetHead` (training only:
+            a pre-training stage's instance-centre target, from the panoptic task's masks).
         train_cfg: ``dict()`` to train; ``None`` builds the inference model.
         test_cfg: ``dict(mode='whole')`` or ``dict(mode='slide', crop_size=..., stride=...)``.
         data_preprocessor: mmdet ``DetDataPreprocessor`` config (``pad_mask=True`` so that
@@ -52,17 +54,22 @@ class SemanticSegmentor(GlobalLossLog, TrainOnlyParts, EncoderDecoder):
         init_cfg: mmengine init config.
     """
 
-    train_only_prefixes = ('auxiliary_head.', )  # deep supervision: a training loss
+    train_only_prefixes = ('auxiliary_head.', 'offset_head.')  # training losses
 
     def __init__(self, *, family: str, backbone: dict, decode_head: dict,
                  neck: Optional[dict] = None, auxiliary_head: Optional[dict] = None,
-                 train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
+                 offset_head: Optional[dict] = None, train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
                          auxiliary_head=auxiliary_head if train_cfg is not None else None,
                          train_cfg=train_cfg, test_cfg=ConfigDict(test_cfg or dict(mode='whole')),
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.family = family
+        self.offset_head = None
+        if offset_head is not None and train_cfg is not None:
+            self.offset_head = MODELS.build(dict(
+                offset_head, head=self._with_in_channels(offset_head['head'])))
 
     def _init_decode_head(self, decode_head: dict) -> None:
         super()._init_decode_head(self._with_in_channels(decode_head))
@@ -86,9 +93,19 @@ class SemanticSegmentor(GlobalLossLog, TrainOnlyParts, EncoderDecoder):
 
         Args:
             inputs: ``(B, 3, H, W)`` normalised, padded images.
-            data_samples: mmdet samples with ``gt_sem_seg`` or semantic ``gt_instances``.
+            data_samples: mmdet samples with ``gt_sem_seg`` or semantic ``gt_instances``
+                (panoptic-task ``gt_instances`` with an ``offset_head``).
         """
-        return super().loss(inputs, to_seg_samples(data_samples))
+        seg_samples = to_seg_samples(data_samples)
+        if self.offset_head is None:
+            return super().loss(inputs, seg_samples)
+        x = self.extract_feat(inputs)  # mmseg's EncoderDecoder.loss, one more head on x
+        losses = self._decode_head_forward_train(x, seg_samples)
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(x, seg_samples))
+        masks, labels = zip(*(instance_masks(s, inputs.shape[-2:]) for s in data_samples))
+        losses.update(self.offset_head.loss(x, masks, labels))
+        return losses
 
     def predict(self, inputs: Tensor, data_samples: Sequence) -> list:
         """Writes ``pred_sem_seg`` (see the module docstring) on each sample.
@@ -148,6 +165,23 @@ def semantic_label_map(sample) -> Tensor:
     for mask, label in zip(masks, instances.labels):
         label_map[mask] = label
     return label_map
+
+
+def instance_masks(sample, size) -> Tuple[Tensor, Tensor]:
+    """``(N, H, W)`` bool masks (padded to ``size``) and ``(N,)`` labels of a sample's
+    panoptic-task ``gt_instances`` (a thing per instance); another task is refused."""
+    task = sample.metainfo.get('task')
+    if task != 'panoptic' or 'gt_instances' not in sample:
+        raise KeyError(f'{sample.metainfo.get("img_path", "a sample")}: instance-centre offsets '
+                       "need the panoptic task's gt_instances (dataset tasks=('panoptic',)); "
+                       f'got task {task!r}')
+    instances = sample.gt_instances
+    masks = instances.masks
+    masks = masks.to_tensor(torch.bool, instances.labels.device) \
+        if hasattr(masks, 'to_tensor') else masks.bool()
+    padded = masks.new_zeros((len(masks), *size))
+    padded[:, :masks.shape[-2], :masks.shape[-1]] = masks
+    return padded, instances.labels
 
 
 def check_semantic_task(data_samples: Sequence, owner: str) -> None:
