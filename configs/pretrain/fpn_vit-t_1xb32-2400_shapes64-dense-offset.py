@@ -15,8 +15,8 @@
 # the demo's 300 painter iterations (docs/cpu_budget.md, eighth session): held-out mIoU of the
 # stage 61.9 -> 72.7 (this machine 65.9), and with the painter leaf's heads at 1e-2 the painter's
 # first instances (AP 0 -> 0.2, PQ^Th 0 -> 1.6). The same head on the ResNet's stage gave
-# Mask2Former-panoptic PQ 36.1 -> 37.8 but OneFormer joint 26.2 -> 16.4 (one seed each), so the
-# query models' stage stays as it is until the longer suite measures it with three seeds.
+# Mask2Former-panoptic PQ 36.1 -> 37.8 but OneFormer joint 26.2 -> 16.4 and 28.1 -> 25.4 (seeds
+# 0 and 1), so the query models' stage stays as it is until the longer suite measures it.
 _base_ = ['./fpn_r18-w32_1xb32-2400_shapes64-dense.py']
 # The painter leaf's encoder (configs/seggpt/seggpt_vit-t_1xb16-2k_shapes64.py over
 # configs/_base_/models/seggpt_vit-t.py), spelled out because a pre-training config cannot also
