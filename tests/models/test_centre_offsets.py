@@ -52,9 +52,9 @@ def test_offsets_need_the_panoptic_task_and_say_so():
     sample.gt_instances = InstanceData(masks=torch.zeros((1, 2, 2), dtype=torch.bool),
                                        labels=torch.tensor([0]))
     with pytest.raises(KeyError, match=r"a.png.*panoptic.*got task 'semantic'"):
-        instance_masks(sample, (2, 2))
+        instance_masks(sample, (2, 2), torch.device('cpu'))
     sample.set_metainfo(dict(task='panoptic'))
-    masks, labels = instance_masks(sample, (3, 4))
+    masks, labels = instance_masks(sample, (3, 4), torch.device('cpu'))
     assert masks.shape == (1, 3, 4) and labels.tolist() == [0]
 
 

@@ -79,7 +79,7 @@ class SetCriterion(nn.Module):
             output ``i`` before it (mmdet's names), and ``loss_contrastive`` when configured and
             both query sets are given.
         """
-        targets = [_target_masks(gt, meta, cls_scores[0].device)
+        targets = [target_masks(gt, meta, cls_scores[0].device)
                    for gt, meta in zip(batch_gt_instances, batch_img_metas, strict=True)]
         cls = torch.stack(list(cls_scores))  # (L, B, Q, K + 1)
         matches = self.match(cls.detach(), [m.detach() for m in mask_preds], targets)
@@ -220,7 +220,7 @@ def _sample_targets(targets: List[Tuple[Tensor, Tensor]], pairs: Dict[str, Tenso
     return values.view(len(masks), num_layers, -1)[pairs['gt'], pairs['layer']]
 
 
-def _target_masks(gt: InstanceData, meta: dict, device: torch.device) -> Tuple[Tensor, Tensor]:
+def target_masks(gt: InstanceData, meta: dict, device: torch.device) -> Tuple[Tensor, Tensor]:
     """Labels ``(M,)`` and bool masks ``(M, H_pad, W_pad)`` on ``device``.
 
     Point coordinates are relative to the padded input, so masks smaller than

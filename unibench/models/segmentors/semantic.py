@@ -23,6 +23,7 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
+from unibench.models.losses.criterion import target_masks
 from unibench.models.segmentors.global_losses import GlobalLossLog
 from unibench.models.segmentors.mask2former import feature_shapes
 from unibench.models.segmentors.train_only import TrainOnlyParts
@@ -103,7 +104,8 @@ class SemanticSegmentor(GlobalLossLog, TrainOnlyParts, EncoderDecoder):
         losses = self._decode_head_forward_train(x, seg_samples)
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(x, seg_samples))
-        masks, labels = zip(*(instance_masks(s, inputs.shape[-2:]) for s in data_samples))
+        masks, labels = zip(*(instance_masks(s, inputs.shape[-2:], inputs.device)
+                               for s in data_samples))
         losses.update(self.offset_head.loss(x, masks, labels))
         return losses
 
@@ -167,21 +169,17 @@ def semantic_label_map(sample) -> Tensor:
     return label_map
 
 
-def instance_masks(sample, size) -> Tuple[Tensor, Tensor]:
+def instance_masks(sample, size: Tuple[int, int], device: torch.device) -> Tuple[Tensor, Tensor]:
     """``(N, H, W)`` bool masks (padded to ``size``) and ``(N,)`` labels of a sample's
-    panoptic-task ``gt_instances`` (a thing per instance); another task is refused."""
+    panoptic-task ``gt_instances`` (a thing per instance), as the criterion reads its targets
+    (:func:`~unibench.models.losses.criterion.target_masks`); another task is refused."""
     task = sample.metainfo.get('task')
     if task != 'panoptic' or 'gt_instances' not in sample:
         raise KeyError(f'{sample.metainfo.get("img_path", "a sample")}: instance-centre offsets '
                        "need the panoptic task's gt_instances (dataset tasks=('panoptic',)); "
                        f'got task {task!r}')
-    instances = sample.gt_instances
-    masks = instances.masks
-    masks = masks.to_tensor(torch.bool, instances.labels.device) \
-        if hasattr(masks, 'to_tensor') else masks.bool()
-    padded = masks.new_zeros((len(masks), *size))
-    padded[:, :masks.shape[-2], :masks.shape[-1]] = masks
-    return padded, instances.labels
+    labels, masks = target_masks(sample.gt_instances, dict(batch_input_shape=tuple(size)), device)
+    return masks, labels
 
 
 def check_semantic_task(data_samples: Sequence, owner: str) -> None:
