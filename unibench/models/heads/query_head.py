@@ -9,6 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from unibench.models.decoders.masked_attention import MaskedAttentionDecoder
+from unibench.models.layers.deform_attn import fuse_deform_attn
 from unibench.registry import MODELS
 
 HeadOutputs = Tuple[List[Tensor], List[Tensor], Tensor]
@@ -43,6 +44,9 @@ class QueryHead(BaseModule):
             when ``train_cfg`` is given.
         train_cfg: Set by the segmentor; ``None`` builds an inference-only head.
         test_cfg: Set by the segmentor.
+        fused_deform_attn: The pixel decoder's deformable attention through
+            :class:`~unibench.models.layers.deform_attn.FusedMSDeformAttn` (the same function
+            and parameters as mmcv's; a fused CPU path); ``False`` keeps mmcv's module.
         init_cfg: mmengine init config.
     """
 
@@ -50,7 +54,8 @@ class QueryHead(BaseModule):
                  num_things_classes: int, num_stuff_classes: int, num_queries: int,
                  embed_dims: int, pixel_decoder: dict, transformer_decoder: dict,
                  criterion: Optional[dict] = None, train_cfg: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
+                 test_cfg: Optional[dict] = None, fused_deform_attn: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_things_classes = num_things_classes
         self.num_stuff_classes = num_stuff_classes
@@ -62,6 +67,8 @@ class QueryHead(BaseModule):
         self.pixel_decoder = MODELS.build(pixel_decoder, default_args=dict(
             in_channels=list(in_channels), strides=list(strides), feat_channels=embed_dims,
             out_channels=embed_dims))
+        if fused_deform_attn:
+            fuse_deform_attn(self.pixel_decoder)
         self.decoder = MaskedAttentionDecoder(
             num_classes=self.num_classes, embed_dims=embed_dims,
             num_levels=self.pixel_decoder.num_outs, **transformer_decoder)
