@@ -6,6 +6,7 @@ from mmengine.config import Config
 
 from unibench.benchmark.peer_suite import run_and_report
 from unibench.benchmark.peers import build_peers, time_peers
+from unibench.reporting.performance import MARKER, write_performance
 
 pytest.importorskip('transformers')
 
@@ -57,3 +58,10 @@ settings = [dict(name='tiny M2F', config={M2F!r}, size=64, batch=2, cfg_options=
     text = (tmp_path / 'performance.md').read_text()
     assert '| tiny M2F | unibench |' in text and 'HF transformers' in text
     assert paths[1].endswith('performance.png')
+    # an analysis written below the generated table survives a regeneration; the table is new
+    (tmp_path / 'performance.md').write_text(text.replace('| tiny M2F |', '| old |')
+                                             + '\n## Where the time goes\nwritten by hand\n')
+    write_performance([record], str(tmp_path / 'performance.md'), command='again')
+    text = (tmp_path / 'performance.md').read_text()
+    assert '| old |' not in text and '| tiny M2F | unibench |' in text and '`again`' in text
+    assert text.endswith(MARKER + '\n\n## Where the time goes\nwritten by hand\n')

@@ -7,12 +7,18 @@ from typing import Any, Dict, List
 from unibench.utils.io import atomic_write_bytes, atomic_write_text
 
 ORDER = ('unibench', 'mmdet', 'transformers')
+# The generated part of the report ends here; what follows (analyses written by hand) is kept
+# when the table is regenerated.
+MARKER = '<!-- Generated above by tools/benchmark.py peers; written by hand below (kept). -->'
 LABELS = dict(unibench='unibench', mmdet='mmdet 3.3', transformers='HF transformers')
 
 
 def write_performance(records: List[Dict[str, Any]], out_md: str, *,
                       command: str) -> List[str]:
-    """Writes the table (one section per device record) and ``<out>.png``; returns the paths."""
+    """Writes the table (one section per device record) and ``<out>.png``; returns the paths.
+
+    Text after :data:`MARKER` in an existing ``out_md`` is kept below the new table.
+    """
     lines = ['# Training and inference speed beside the peers', '',
              f'Reproduce: `{command}`. Every implementation is built from the same unibench '
              'config (backbone, widths, queries, layers, points, classes) in one process and '
@@ -51,8 +57,13 @@ def write_performance(records: List[Dict[str, Any]], out_md: str, *,
         lines += [''] + [f'- {n}' for n in notes] + ['']
     figure = str(Path(out_md).with_suffix('.png'))
     _figure(records, figure)
-    lines += [f'![train and inference time per implementation]({Path(figure).name})', '']
-    atomic_write_text(out_md, '\n'.join(lines))
+    lines += [f'![train and inference time per implementation]({Path(figure).name})', '',
+              MARKER]
+    kept = ''
+    if Path(out_md).exists():
+        old = Path(out_md).read_text()
+        kept = old.split(MARKER, 1)[1] if MARKER in old else ''
+    atomic_write_text(out_md, '\n'.join(lines) + (kept or '\n'))
     return [out_md, figure]
 
 
