@@ -14,6 +14,7 @@ from unibench.models.layers.deform_attn import (
     deform_attn_core,
     deform_attn_gather,
     fuse_deform_attn,
+    pixel_coordinates,
 )
 from unibench.registry import MODELS
 
@@ -44,7 +45,9 @@ def test_the_gather_is_mmcvs_function_forward_and_backward():
     assert (loc < 0).any() and (loc > 1).any()
     ref = value_and_grads(multi_scale_deformable_attn_pytorch, value, torch.tensor(SHAPES),
                           loc, weights)
-    got = value_and_grads(deform_attn_gather, value, SHAPES, loc, weights)
+    got = value_and_grads(
+        lambda v, s, lo, w: deform_attn_gather(v, s, pixel_coordinates(lo, s), w),
+        value, SHAPES, loc, weights)
     for name, r, g in zip(('output', 'd value', 'd locations', 'd weights'), ref, got):
         assert r.shape == g.shape, name
         torch.testing.assert_close(g, r, rtol=0, atol=1e-12, msg=name)
