@@ -75,6 +75,17 @@ def test_deterministic_mode_runs_mmcvs_path_bit_for_bit():
     assert all(torch.equal(r, g) for r, g in zip(ref, got))
 
 
+def test_a_traced_graph_runs_mmcvs_path():
+    """fvcore's FLOP count traces the model with torch.jit.trace, which cannot trace a compiled
+    function (the run record's FLOPs and the specialists' counts depend on it)."""
+    value, loc, weights = inputs(torch.float32)
+    shapes = torch.tensor(SHAPES)
+    traced = torch.jit.trace(lambda v, lo, w: deform_attn_core(v, shapes, lo, w),
+                             (value, loc, weights), check_trace=False)
+    assert torch.equal(traced(value, loc, weights),
+                       multi_scale_deformable_attn_pytorch(value, shapes, loc, weights))
+
+
 def test_shapes_that_do_not_cover_the_values_are_refused():
     value, loc, weights = inputs(torch.float32)
     with pytest.raises(ValueError, match=r'spatial_shapes \(\(5, 7\), \(3, 4\), \(1, 1\)\) '

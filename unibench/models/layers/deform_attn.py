@@ -14,7 +14,9 @@ mmcv's.
 Three paths, the same function: CUDA tensors use mmcv's kernel (as mmcv does); on the CPU the
 compiled gather, unless ``torch.use_deterministic_algorithms(True)`` is set (mmengine's
 ``randomness.deterministic=True``): the fused backward adds into the value gradient from several
-threads, so its float sums may differ in the last bits from run to run, and mmcv's path does not.
+threads, so its float sums may differ in the last bits from run to run, and mmcv's path does not;
+and under ``torch.jit.trace`` (fvcore's FLOP count, exports), which cannot trace a compiled
+function.
 """
 import warnings
 from typing import Optional, Sequence, Tuple
@@ -96,7 +98,8 @@ def deform_attn_core(value: Tensor, spatial_shapes: Tensor, sampling_locations: 
     (B, Q, heads, L, P)``. Returns ``(B, Q, heads * C)``.
     """
     global _compiled, _compile_failed
-    if value.is_cuda or _compile_failed or torch.are_deterministic_algorithms_enabled():
+    if (value.is_cuda or _compile_failed or torch.are_deterministic_algorithms_enabled()
+            or torch.jit.is_tracing()):  # a traced graph (FLOP counting, export) cannot hold it
         return multi_scale_deformable_attn_pytorch(value, spatial_shapes, sampling_locations,
                                                    attention_weights)
     shapes = tuple((int(h), int(w)) for h, w in spatial_shapes.tolist())
