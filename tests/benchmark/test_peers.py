@@ -4,6 +4,7 @@ import json
 import pytest
 from mmengine.config import Config
 
+from unibench.benchmark.kernels import deform_attn_shapes
 from unibench.benchmark.peer_suite import run_and_report
 from unibench.benchmark.peers import build_peers, time_peers
 from unibench.reporting.performance import MARKER, write_performance
@@ -43,6 +44,12 @@ def test_oneformer_has_no_mmdet_peer_and_the_same_size_as_transformers():
     time_peers(peers, steps=1, warmup=0, infer_images=1)
 
 
+def test_the_attention_kernel_is_timed_at_the_settings_shapes():
+    cfg = Config.fromfile('configs/mask2former/mask2former_r50_8xb2-50e_coco-panoptic.py')
+    assert deform_attn_shapes(cfg, batch=2, size=256) == dict(
+        batch=2, heads=8, channels=32, points=4, levels=3, sides=[8, 16, 32])
+
+
 def test_the_suite_writes_the_record_and_the_report(tmp_path):
     suite = tmp_path / 'peers.py'
     options = {**SMALL, 'model.panoptic_head.num_queries': 8}
@@ -57,6 +64,11 @@ settings = [dict(name='tiny M2F', config={M2F!r}, size=64, batch=2, cfg_options=
     assert set(record['settings'][0]['results']) == {'unibench', 'mmdet', 'transformers'}
     text = (tmp_path / 'performance.md').read_text()
     assert '| tiny M2F | unibench |' in text and 'HF transformers' in text
+    attn = record['settings'][0]['deform_attn']
+    assert set(attn) == {'mmcv', 'unibench'} and all(
+        t['forward_ms'] > 0 and t['backward_ms'] > 0 for t in attn.values())
+    assert 'Deformable attention alone' in text and '\n| tiny M2F | ' in text.split(
+        'Deformable attention alone')[1]
     assert paths[1].endswith('performance.png')
     # an analysis written below the generated table survives a regeneration; the table is new
     (tmp_path / 'performance.md').write_text(text.replace('| tiny M2F |', '| old |')

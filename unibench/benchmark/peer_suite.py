@@ -12,6 +12,7 @@ import mmengine
 import torch
 from mmengine.config import Config
 
+from unibench.benchmark.kernels import time_deform_attn
 from unibench.benchmark.peers import build_peers, peak_memory, time_peers
 from unibench.engine.hooks.cost import cpu_name
 from unibench.utils.io import atomic_write_text
@@ -43,7 +44,9 @@ def run_peer_suite(suite_file: str, *, device: Optional[str] = None, memory: boo
 
     Returns:
         The record: ``machine`` and ``versions``, and per setting its implementations'
-        ``train_s``, ``train_img_s``, ``infer_ms``, ``peak_gib`` and ``params``.
+        ``train_s``, ``train_img_s``, ``infer_ms``, ``peak_gib`` and ``params``, and on the CPU
+        ``deform_attn``: the pixel decoder's attention core alone, mmcv's path and unibench's
+        (:func:`unibench.benchmark.kernels.time_deform_attn`).
     """
     suite = Config.fromfile(suite_file)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -69,10 +72,14 @@ def run_peer_suite(suite_file: str, *, device: Optional[str] = None, memory: boo
                                               options=dict(setting.get('cfg_options', {})))
             rows[peer.name] = row
         del peers
-        record['settings'].append(dict(name=setting['name'], config=setting['config'],
-                                       size=setting['size'], batch=setting['batch'],
-                                       cfg_options=dict(setting.get('cfg_options', {})),
-                                       family=cfg.model.type, results=rows))
+        entry = dict(name=setting['name'], config=setting['config'], size=setting['size'],
+                     batch=setting['batch'], cfg_options=dict(setting.get('cfg_options', {})),
+                     family=cfg.model.type, results=rows)
+        if not on_gpu:  # unibench's own CPU kernel beside mmcv's path, at these shapes
+            entry['deform_attn'] = time_deform_attn(cfg, batch=setting['batch'],
+                                                    size=setting['size'], steps=suite.steps,
+                                                    warmup=suite.warmup)
+        record['settings'].append(entry)
         progress(f"{setting['name']}: " + ', '.join(
             f"{k} {v['train_s']:.3f} s/step, {v['infer_ms']:.1f} ms/img" for k, v in rows.items())
             + f' ({time.perf_counter() - start:.0f} s)')

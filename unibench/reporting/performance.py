@@ -54,7 +54,7 @@ def write_performance(records: List[Dict[str, Any]], out_md: str, *,
                     f"{best_infer / r['infer_ms']:.2f}" if ratio else ''))
         notes = sorted({n for s in record['settings'] for r in s['results'].values()
                         for n in r.get('notes', [])})
-        lines += [''] + [f'- {n}' for n in notes] + ['']
+        lines += [''] + [f'- {n}' for n in notes] + [''] + _deform_attn_table(record)
     figure = str(Path(out_md).with_suffix('.png'))
     _figure(records, figure)
     lines += [f'![train and inference time per implementation]({Path(figure).name})', '',
@@ -65,6 +65,24 @@ def write_performance(records: List[Dict[str, Any]], out_md: str, *,
         kept = old.split(MARKER, 1)[1] if MARKER in old else ''
     atomic_write_text(out_md, '\n'.join(lines) + (kept or '\n'))
     return [out_md, figure]
+
+
+def _deform_attn_table(record: Dict[str, Any]) -> List[str]:
+    """The pixel decoder's attention core alone (CPU records), mmcv's path and unibench's."""
+    rows = [s for s in record['settings'] if 'deform_attn' in s]
+    if not rows:
+        return []
+    lines = ['Deformable attention alone (one encoder layer\'s core at the setting\'s shapes: '
+             'mmcv\'s CPU path, which the mmdet peer runs, and unibench\'s fused one; forward + '
+             'backward with a gradient of ones, interleaved, median):', '',
+             '| Setting | mmcv fwd + bwd (ms) | unibench fwd + bwd (ms) | × |', '|:--|--:|--:|--:|']
+    for setting in rows:
+        ref, ours = setting['deform_attn']['mmcv'], setting['deform_attn']['unibench']
+        total = [r['forward_ms'] + r['backward_ms'] for r in (ref, ours)]
+        lines.append(f"| {setting['name']} | {ref['forward_ms']:.1f} + {ref['backward_ms']:.1f} "
+                     f"| {ours['forward_ms']:.1f} + {ours['backward_ms']:.1f} "
+                     f'| {total[0] / total[1]:.2f} |')
+    return lines + ['']
 
 
 def _figure(records: List[Dict[str, Any]], path: str) -> None:
