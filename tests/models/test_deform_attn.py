@@ -54,11 +54,17 @@ def test_the_gather_is_mmcvs_function_forward_and_backward():
     assert ref[0].abs().max() > 0.5 and ref[2].abs().max() > 0.5  # not a vacuous comparison
 
 
-def test_the_compiled_cpu_path_is_mmcvs_function_in_fp32():
+@pytest.mark.parametrize('threads', [1, 2])  # the gather's own backward; aten's + a gather
+def test_the_compiled_cpu_path_is_mmcvs_function_in_fp32(threads):
     value, loc, weights = inputs(torch.float32, batch=2, heads=4, channels=8, queries=40)
     ref = value_and_grads(multi_scale_deformable_attn_pytorch, value, torch.tensor(SHAPES),
                           loc, weights)
-    got = value_and_grads(deform_attn_core, value, torch.tensor(SHAPES), loc, weights)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        got = value_and_grads(deform_attn_core, value, torch.tensor(SHAPES), loc, weights)
+    finally:
+        torch.set_num_threads(before)
     for name, r, g in zip(('output', 'd value', 'd locations', 'd weights'), ref, got):
         torch.testing.assert_close(g, r, rtol=1e-5, atol=1e-5, msg=name)
 

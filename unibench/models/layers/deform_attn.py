@@ -5,18 +5,18 @@ mmcv's ``MultiScaleDeformableAttention`` has a CUDA kernel; on the CPU it runs
 multiply by the attention weights and a sum, each materialising a ``(B * heads, C, Q, L * P)``
 tensor forward and backward. :func:`deform_attn_gather` computes the same function (bilinear
 sampling, zero padding, ``align_corners=False``, weighted by the attention) as a gather of the four
-corners of every sampling point, which ``torch.compile`` (inductor) fuses into one loop forward and
-one backward: forward + backward 2.2-2.5x faster than mmcv's path at the peers' settings, one
-thread (docs/performance.md).
-``tests/models/test_deform_attn.py`` checks the function, its gradients and the module against
-mmcv's.
+corners of every sampling point, which ``torch.compile`` (inductor) fuses into one loop. With one
+thread its own backward is fastest (2.2-2.5x mmcv's path, forward + backward, at the peers'
+settings); with more, its atomic adds into the value gradient contend, so the backward is aten's
+``grid_sampler_2d_backward`` (mmcv's own) plus a compiled gather for the attention weights
+(:class:`_FusedDeformAttn`, 1.45-1.5x at two threads). No path adds from several threads into one
+place, so runs stay deterministic. ``tests/models/test_deform_attn.py`` checks the function, its
+gradients and the module against mmcv's (docs/performance.md has the figures).
 
-Three paths, the same function: CUDA tensors use mmcv's kernel (as mmcv does); on the CPU the
-compiled gather, unless ``torch.use_deterministic_algorithms(True)`` is set (mmengine's
-``randomness.deterministic=True``): the fused backward adds into the value gradient from several
-threads, so its float sums may differ in the last bits from run to run, and mmcv's path does not;
-and under ``torch.jit.trace`` (fvcore's FLOP count, exports), which cannot trace a compiled
-function.
+Paths, the same function: CUDA tensors use mmcv's kernel (as mmcv does); on the CPU the compiled
+gather, except under ``torch.use_deterministic_algorithms(True)`` (mmengine's
+``randomness.deterministic=True``: mmcv's path, bit for bit) and under ``torch.jit.trace``
+(fvcore's FLOP count, exports), which cannot trace a compiled function.
 """
 import warnings
 from typing import Optional, Sequence, Tuple
@@ -85,7 +85,75 @@ def deform_attn_gather(value: Tensor, spatial_shapes: Shapes, pixels: Tensor,
     return out.reshape(batch, num_queries, heads * channels)
 
 
-_compiled = None
+def sampled_dot(value: Tensor, spatial_shapes: Shapes, pixels: Tensor, grad: Tensor) -> Tensor:
+    """``(B, Q, heads, L, P)``: each sampling point's bilinearly sampled value dotted with its
+    query's ``grad (B, Q, heads, C)``, the attention weights' gradient (shapes as
+    :func:`deform_attn_gather`); a gather too, without atomics."""
+    batch, num_values, heads, channels = value.shape
+    table = value.reshape(batch * num_values * heads, channels)
+    image = torch.arange(batch, device=value.device).view(batch, 1, 1, 1) * num_values
+    head = torch.arange(heads, device=value.device).view(1, 1, heads, 1)
+    levels, start = [], 0
+    for level, (height, width) in enumerate(spatial_shapes):
+        x, y = pixels[:, :, :, level, :, 0], pixels[:, :, :, level, :, 1]
+        x0, y0 = x.floor(), y.floor()
+        fx, fy = x - x0, y - y0
+        x0, y0 = x0.long(), y0.long()
+        total = torch.zeros_like(x)
+        for dy, wy in ((0, 1 - fy), (1, fy)):
+            for dx, wx in ((0, 1 - fx), (1, fx)):
+                xi, yi = x0 + dx, y0 + dy
+                inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
+                pos = start + yi.clamp(0, height - 1) * width + xi.clamp(0, width - 1)
+                dots = (table[(image + pos) * heads + head] * grad[:, :, :, None]).sum(-1)
+                total = total + torch.where(inside, wx * wy, 0) * dots
+        levels.append(total)
+        start += height * width
+    return torch.stack(levels, 3)
+
+
+class _FusedDeformAttn(torch.autograd.Function):
+    """Forward: the compiled gather. Backward: aten's ``grid_sampler_2d_backward`` per level
+    (values and locations, as in mmcv's path) and the compiled :func:`sampled_dot` (weights).
+    The gather's own backward adds into the values from all threads with atomics, which two
+    threads contend for (measured: 2.2x slower than mmcv's backward at 2 threads, R50 256²)."""
+
+    @staticmethod
+    def forward(ctx, value: Tensor, shapes: Shapes, locations: Tensor, weights: Tensor) -> Tensor:
+        ctx.shapes = shapes
+        ctx.save_for_backward(value, locations, weights)
+        return _compiled['forward'](value, shapes, pixel_coordinates(locations, shapes), weights)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        value, locations, weights = ctx.saved_tensors
+        batch, _, heads, channels = value.shape
+        num_queries, points = locations.shape[1], locations.shape[4]
+        grad = grad.reshape(batch, num_queries, heads, channels)
+        grad_weights = _compiled['dot'](value, ctx.shapes,
+                                        pixel_coordinates(locations, ctx.shapes), grad)
+        grad_out = grad.permute(0, 2, 3, 1).reshape(batch * heads, channels, num_queries, 1)
+        grad_values, grad_grids, start = [], [], 0
+        for level, (height, width) in enumerate(ctx.shapes):
+            # mmcv's layouts: value (B * heads, C, H, W), grid (B * heads, Q, P, 2)
+            level_value = value[:, start:start + height * width].permute(0, 2, 3, 1).reshape(
+                batch * heads, channels, height, width)
+            grid = (2 * locations[:, :, :, level] - 1).transpose(1, 2).flatten(0, 1)
+            level_weights = weights[:, :, :, level].transpose(1, 2).flatten(0, 1)[:, None]
+            grad_value, grad_grid = torch.ops.aten.grid_sampler_2d_backward(
+                grad_out * level_weights, level_value, grid, 0, 0, False,
+                [ctx.needs_input_grad[0], True])  # bilinear, zeros, align_corners=False
+            if ctx.needs_input_grad[0]:
+                grad_values.append(grad_value.view(batch, heads, channels, height * width)
+                                   .permute(0, 3, 1, 2))
+            grad_grids.append(2 * grad_grid.view(batch, heads, num_queries, points, 2)
+                              .transpose(1, 2))  # d grid / d location = 2
+            start += height * width
+        grad_value = torch.cat(grad_values, 1) if ctx.needs_input_grad[0] else None
+        return grad_value, None, torch.stack(grad_grids, 3), grad_weights
+
+
+_compiled: dict = {}
 _compile_failed = False
 
 
@@ -97,7 +165,7 @@ def deform_attn_core(value: Tensor, spatial_shapes: Tensor, sampling_locations: 
     ``sampling_locations (B, Q, heads, L, P, 2)`` in ``[0, 1]``, ``attention_weights
     (B, Q, heads, L, P)``. Returns ``(B, Q, heads * C)``.
     """
-    global _compiled, _compile_failed
+    global _compile_failed
     if (value.is_cuda or _compile_failed or torch.are_deterministic_algorithms_enabled()
             or torch.jit.is_tracing()):  # a traced graph (FLOP counting, export) cannot hold it
         return multi_scale_deformable_attn_pytorch(value, spatial_shapes, sampling_locations,
@@ -106,15 +174,26 @@ def deform_attn_core(value: Tensor, spatial_shapes: Tensor, sampling_locations: 
     if sum(h * w for h, w in shapes) != value.shape[1]:
         raise ValueError(f'deformable attention: spatial_shapes {shapes} cover '
                          f'{sum(h * w for h, w in shapes)} values, the value has {value.shape[1]}')
-    if _compiled is None:
+    if not _compiled:
         # dynamic=None: specialised to the first shapes, generalised when they change (an
         # evaluation's image sizes), so a dataset of many sizes compiles twice, not per size
-        _compiled = torch.compile(deform_attn_gather, dynamic=None, fullgraph=True)
+        _compiled.update(
+            forward=torch.compile(deform_attn_gather, dynamic=None, fullgraph=True),
+            dot=torch.compile(sampled_dot, dynamic=None, fullgraph=True),
+            serial=torch.compile(deform_attn_gather, dynamic=None, fullgraph=True))
     try:
-        # the coordinates outside the compiled function: inside, inductor's kernel for the same
+        # the coordinates outside the compiled functions: inside, inductor's kernel for the same
         # arithmetic runs 2-3x slower (measured at R50 256²: 28-39 ms forward against 13-16)
-        return _compiled(value, shapes, pixel_coordinates(sampling_locations, shapes),
-                         attention_weights)
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (
+                value, sampling_locations, attention_weights)):
+            if torch.get_num_threads() == 1:  # the gather's own backward: one thread, no contention
+                return _compiled['serial'](value, shapes,
+                                           pixel_coordinates(sampling_locations, shapes),
+                                           attention_weights)
+            return _FusedDeformAttn.apply(value, shapes, sampling_locations, attention_weights)
+        return _compiled['forward'](value, shapes,
+                                    pixel_coordinates(sampling_locations, shapes),
+                                    attention_weights)
     except Exception as error:  # no C++ compiler, an inductor bug: mmcv's path, said once
         if type(error).__module__.split('.')[0] != 'torch':
             raise
