@@ -44,6 +44,34 @@ def pixel_coordinates(sampling_locations: Tensor, spatial_shapes: Shapes) -> Ten
     return (2 * sampling_locations - 1 + 1) * half[:, None] - 0.5
 
 
+def _corners(value: Tensor, spatial_shapes: Shapes, pixels: Tensor):
+    """The bilinear corners of every sampling point, level by level.
+
+    Yields ``(level, rows, weight)``: the values ``(B, Q, heads, P, C)`` at one corner of each
+    point of ``level`` and the corner's bilinear weight ``(B, Q, heads, P)``, zero where the
+    corner is outside the map (zero padding). Shapes as :func:`deform_attn_gather`.
+    """
+    batch, num_values, heads, channels = value.shape
+    table = value.reshape(batch * num_values * heads, channels)
+    # row of (image b, value v, head h) in ``table``
+    image = torch.arange(batch, device=value.device).view(batch, 1, 1, 1) * num_values
+    head = torch.arange(heads, device=value.device).view(1, 1, heads, 1)
+    start = 0
+    for level, (height, width) in enumerate(spatial_shapes):
+        x = pixels[:, :, :, level, :, 0]  # (B, Q, heads, P)
+        y = pixels[:, :, :, level, :, 1]
+        x0, y0 = x.floor(), y.floor()
+        fx, fy = x - x0, y - y0
+        x0, y0 = x0.long(), y0.long()
+        for dy, wy in ((0, 1 - fy), (1, fy)):
+            for dx, wx in ((0, 1 - fx), (1, fx)):
+                xi, yi = x0 + dx, y0 + dy
+                inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
+                pos = start + yi.clamp(0, height - 1) * width + xi.clamp(0, width - 1)
+                yield level, table[(image + pos) * heads + head], torch.where(inside, wx * wy, 0)
+        start += height * width
+
+
 def deform_attn_gather(value: Tensor, spatial_shapes: Shapes, pixels: Tensor,
                        attention_weights: Tensor) -> Tensor:
     """Deformable attention's core as a gather of the bilinear corners.
@@ -59,56 +87,21 @@ def deform_attn_gather(value: Tensor, spatial_shapes: Shapes, pixels: Tensor,
         ``(B, Q, heads * C)``: for each query and head, the attention-weighted sum over levels and
         points of the bilinearly sampled values (``grid_sample``, ``align_corners=False``).
     """
-    batch, num_values, heads, channels = value.shape
-    num_queries = pixels.shape[1]
-    table = value.reshape(batch * num_values * heads, channels)
-    # row of (image b, value v, head h) in ``table``
-    image = torch.arange(batch, device=value.device).view(batch, 1, 1, 1) * num_values
-    head = torch.arange(heads, device=value.device).view(1, 1, heads, 1)
-    out = value.new_zeros(batch, num_queries, heads, channels)
-    start = 0
-    for level, (height, width) in enumerate(spatial_shapes):
-        x = pixels[:, :, :, level, :, 0]  # (B, Q, heads, P)
-        y = pixels[:, :, :, level, :, 1]
-        x0, y0 = x.floor(), y.floor()
-        fx, fy = x - x0, y - y0
-        x0, y0 = x0.long(), y0.long()
-        weight = attention_weights[:, :, :, level]
-        for dy, wy in ((0, 1 - fy), (1, fy)):
-            for dx, wx in ((0, 1 - fx), (1, fx)):
-                xi, yi = x0 + dx, y0 + dy
-                inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
-                pos = start + yi.clamp(0, height - 1) * width + xi.clamp(0, width - 1)
-                corner = torch.where(inside, wx * wy * weight, 0)  # zero padding
-                out = out + (table[(image + pos) * heads + head] * corner[..., None]).sum(-2)
-        start += height * width
-    return out.reshape(batch, num_queries, heads * channels)
+    batch, _, heads, channels = value.shape
+    out = value.new_zeros(batch, pixels.shape[1], heads, channels)
+    for level, rows, bilinear in _corners(value, spatial_shapes, pixels):
+        corner = bilinear * attention_weights[:, :, :, level]
+        out = out + (rows * corner[..., None]).sum(-2)
+    return out.reshape(batch, pixels.shape[1], heads * channels)
 
 
 def sampled_dot(value: Tensor, spatial_shapes: Shapes, pixels: Tensor, grad: Tensor) -> Tensor:
     """``(B, Q, heads, L, P)``: each sampling point's bilinearly sampled value dotted with its
     query's ``grad (B, Q, heads, C)``, the attention weights' gradient (shapes as
     :func:`deform_attn_gather`); a gather too, without atomics."""
-    batch, num_values, heads, channels = value.shape
-    table = value.reshape(batch * num_values * heads, channels)
-    image = torch.arange(batch, device=value.device).view(batch, 1, 1, 1) * num_values
-    head = torch.arange(heads, device=value.device).view(1, 1, heads, 1)
-    levels, start = [], 0
-    for level, (height, width) in enumerate(spatial_shapes):
-        x, y = pixels[:, :, :, level, :, 0], pixels[:, :, :, level, :, 1]
-        x0, y0 = x.floor(), y.floor()
-        fx, fy = x - x0, y - y0
-        x0, y0 = x0.long(), y0.long()
-        total = torch.zeros_like(x)
-        for dy, wy in ((0, 1 - fy), (1, fy)):
-            for dx, wx in ((0, 1 - fx), (1, fx)):
-                xi, yi = x0 + dx, y0 + dy
-                inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
-                pos = start + yi.clamp(0, height - 1) * width + xi.clamp(0, width - 1)
-                dots = (table[(image + pos) * heads + head] * grad[:, :, :, None]).sum(-1)
-                total = total + torch.where(inside, wx * wy, 0) * dots
-        levels.append(total)
-        start += height * width
+    levels = [torch.zeros_like(pixels[..., 0, :, 0]) for _ in spatial_shapes]  # (B, Q, heads, P)
+    for level, rows, bilinear in _corners(value, spatial_shapes, pixels):
+        levels[level] = levels[level] + bilinear * (rows * grad[:, :, :, None]).sum(-1)
     return torch.stack(levels, 3)
 
 
@@ -122,7 +115,7 @@ class _FusedDeformAttn(torch.autograd.Function):
     def forward(ctx, value: Tensor, shapes: Shapes, locations: Tensor, weights: Tensor) -> Tensor:
         ctx.shapes = shapes
         ctx.save_for_backward(value, locations, weights)
-        return _compiled['forward'](value, shapes, pixel_coordinates(locations, shapes), weights)
+        return _compiled['gather'](value, shapes, pixel_coordinates(locations, shapes), weights)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -178,22 +171,17 @@ def deform_attn_core(value: Tensor, spatial_shapes: Tensor, sampling_locations: 
         # dynamic=None: specialised to the first shapes, generalised when they change (an
         # evaluation's image sizes), so a dataset of many sizes compiles twice, not per size
         _compiled.update(
-            forward=torch.compile(deform_attn_gather, dynamic=None, fullgraph=True),
-            dot=torch.compile(sampled_dot, dynamic=None, fullgraph=True),
-            serial=torch.compile(deform_attn_gather, dynamic=None, fullgraph=True))
+            gather=torch.compile(deform_attn_gather, dynamic=None, fullgraph=True),
+            dot=torch.compile(sampled_dot, dynamic=None, fullgraph=True))
     try:
+        # with more than one thread the gather's own backward contends (its atomic adds)
+        if torch.get_num_threads() > 1 and torch.is_grad_enabled() and any(
+                t.requires_grad for t in (value, sampling_locations, attention_weights)):
+            return _FusedDeformAttn.apply(value, shapes, sampling_locations, attention_weights)
         # the coordinates outside the compiled functions: inside, inductor's kernel for the same
         # arithmetic runs 2-3x slower (measured at R50 256²: 28-39 ms forward against 13-16)
-        if torch.is_grad_enabled() and any(t.requires_grad for t in (
-                value, sampling_locations, attention_weights)):
-            if torch.get_num_threads() == 1:  # the gather's own backward: one thread, no contention
-                return _compiled['serial'](value, shapes,
-                                           pixel_coordinates(sampling_locations, shapes),
-                                           attention_weights)
-            return _FusedDeformAttn.apply(value, shapes, sampling_locations, attention_weights)
-        return _compiled['forward'](value, shapes,
-                                    pixel_coordinates(sampling_locations, shapes),
-                                    attention_weights)
+        return _compiled['gather'](value, shapes, pixel_coordinates(sampling_locations, shapes),
+                                   attention_weights)
     except Exception as error:  # no C++ compiler, an inductor bug: mmcv's path, said once
         if type(error).__module__.split('.')[0] != 'torch':
             raise
