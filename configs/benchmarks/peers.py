@@ -12,7 +12,9 @@ m2f_demo = 'configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.p
 of_demo = 'configs/oneformer/oneformer_r18-w32_1xb16-1k_shapes64.py'
 m2f_r50 = 'configs/mask2former/mask2former_r50_8xb2-50e_coco-panoptic.py'
 of_r50 = 'configs/oneformer/oneformer_r50_8xb2-50e_coco.py'
-random_init = {'model.backbone.init_cfg': None}  # the speed does not depend on the weights
+# The speed does not depend on the weights; the peers train in fp32, and so does unibench here
+# (the demo configs' bf16 autocast is a recipe setting, not part of the implementation).
+random_init = {'model.backbone.init_cfg': None, 'optim_wrapper.type': 'OptimWrapper'}
 settings = [
     dict(name='Mask2Former R18, demo (64², batch 16)', config=m2f_demo, size=64, batch=16,
          cfg_options=random_init),

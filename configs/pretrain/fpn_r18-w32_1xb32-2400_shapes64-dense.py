@@ -43,7 +43,7 @@ val_evaluator = dict(_delete_=True, type='TaskEvaluator',
 test_evaluator = val_evaluator
 val_cfg = dict(type='TaskValLoop', tasks=['semantic'])
 test_cfg = dict(type='TaskTestLoop', tasks=['semantic'])
-optim_wrapper = dict(type='OptimWrapper',
+optim_wrapper = dict(type='AutocastOptimWrapper',  # bf16, as the suites' trainings
                      optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05, fused=True),
                      paramwise_cfg=dict(norm_decay_mult=0.0))
 param_scheduler = [

@@ -81,6 +81,7 @@ test_dataloader = val_dataloader
 lr = 1e-2
 encoder_lr = 1e-4
 optim_wrapper = dict(
+    type='AutocastOptimWrapper',  # bf16, as the query models (schedules/shapes64_1k.py)
     constructor='OfficialParamGroupsConstructor',  # unibench/engine/optim.py
     optimizer=dict(lr=lr),
     paramwise_cfg=dict(_delete_=True, backbone_multiplier=encoder_lr / lr, weight_decay_norm=0.0,

@@ -22,7 +22,10 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
         options: ``--cfg-options`` key/value pairs; a key absent from the config is an error
             (a typo would otherwise be silently added and ignored).
         launcher: ``none``, ``pytorch`` or ``slurm``.
-        amp: Train with automatic mixed precision (``AmpOptimWrapper``).
+        amp: Train with automatic mixed precision: mmengine's ``AmpOptimWrapper`` (fp16 with a
+            dynamic loss scale, as the official code) on CUDA; without CUDA bf16 autocast
+            (:class:`~unibench.engine.amp.AutocastOptimWrapper`), since CPU autocast is bf16.
+            A config that already trains under ``AutocastOptimWrapper`` keeps it.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
@@ -39,9 +42,13 @@ def load_config(path: str, *, work_dir: Optional[str] = None,
         cfg.env_cfg.setdefault('dist_cfg', ConfigDict())['backend'] = 'gloo'
         if launcher != 'none':
             init_cpu_distributed(cfg, launcher)
-    if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if amp and cfg.optim_wrapper.get('type') != 'AutocastOptimWrapper':  # else: already mixed
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.dtype = 'bfloat16'
     return cfg
 
 
