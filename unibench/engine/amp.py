@@ -8,16 +8,25 @@ on a CPU with AVX512-BF16 (a 2048 x 128 x 512 product at one thread: 2.7 ms agai
 forward and the loss run under ``torch.autocast``, as with ``AmpOptimWrapper``, and a model part
 that needs fp32 (the query heads' pixel decoder, as the official code) turns autocast off itself.
 """
+import logging
 from contextlib import contextmanager
 from typing import Optional, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from torch import nn
 
 from unibench.registry import OPTIM_WRAPPERS
 
 DTYPES = ('bfloat16', 'float16')
+
+
+def cpu_has_fast_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively here (AVX-512 with BW/VL/DQ, or newer); on AVX2 it
+    falls back to slow reference kernels."""
+    return bool(torch.backends.mkldnn.is_available() and
+                torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -49,6 +58,12 @@ class AutocastOptimWrapper(OptimWrapper):
                              f'only (device {device_type!r}); use dtype="bfloat16"')
         self.cast_dtype = getattr(torch, name)
         self.device_type = device_type
+        if device_type == 'cpu' and not cpu_has_fast_bf16():
+            print_log('AutocastOptimWrapper: this CPU has no oneDNN bf16 kernels (it needs '
+                      'AVX-512; an AVX2 machine ran bf16 matrix products 86x slower than fp32, '
+                      'docs/cpu_budget.md): training will be slow; train in fp32 with '
+                      '--cfg-options optim_wrapper.type=OptimWrapper', logger='current',
+                      level=logging.WARNING)
 
     @contextmanager
     def optim_context(self, model: nn.Module):
