@@ -152,6 +152,9 @@ def equality_config(family: str, shapes: Path, folder: Path, batch_size: int) ->
     train.dataset.tasks = ('panoptic', )
     train.dataset.pipeline = [t for t in train.dataset.pipeline
                               if not t['type'].startswith('Random')]
+    # fp32 (the leaves train under bf16 autocast): the two processes' halves of the batch agree
+    # with the whole batch to fp32's rounding, not to bf16's.
+    cfg.optim_wrapper.type = 'OptimWrapper'
     cfg.optim_wrapper.optimizer = dict(type='SGD', lr=LR, momentum=0.9, weight_decay=0.0)
     cfg.optim_wrapper.clip_grad = None
     # No validation: mmengine validates after the last iteration whatever the interval.
