@@ -77,3 +77,43 @@ settings = [dict(name='tiny M2F', config={M2F!r}, size=64, batch=2, cfg_options=
     text = (tmp_path / 'performance.md').read_text()
     assert '| old |' not in text and '| tiny M2F | unibench |' in text and '`again`' in text
     assert text.endswith(MARKER + '\n\n## Where the time goes\nwritten by hand\n')
+
+
+def _linear_output_dtypes(model):
+    """Records the output dtype of every nn.Linear the model runs (forward hooks)."""
+    import torch
+    seen = set()
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.register_forward_hook(lambda m, i, o: seen.add(o.dtype))
+    return seen
+
+
+@pytest.mark.parametrize('precision', ['bf16', 'fp32'])
+def test_every_implementation_trains_in_the_settings_precision(precision):
+    # The demo configs train in bf16 themselves: fp32 asked must be fp32 for unibench too.
+    import torch
+    cfg = small('configs/mask2former/mask2former_r18-w32_1xb16-1k_shapes64-panoptic.py',
+                **{'model.backbone.init_cfg': None})
+    peers = build_peers(cfg, batch=2, size=64, precision=precision)
+    assert [p.name for p in peers] == ['unibench', 'mmdet', 'transformers']
+    for peer in peers:
+        seen = _linear_output_dtypes(peer.model)
+        peer.model.train()
+        peer.train_step()
+        if precision == 'fp32':
+            assert seen == {torch.float32}, (peer.name, seen)
+        else:
+            assert torch.bfloat16 in seen, (peer.name, seen)
+    # unibench keeps its pixel decoder in fp32 under autocast (the official code's AMP), its
+    # masked-attention decoder in bf16.
+    head = peers[0].model.panoptic_head
+    pixel, decoder = _linear_output_dtypes(head.pixel_decoder), _linear_output_dtypes(head.decoder)
+    peers[0].train_step()
+    assert pixel == {torch.float32}
+    assert decoder == ({torch.bfloat16} if precision == 'bf16' else {torch.float32})
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision 'fp16' is not one of"):
+        build_peers(small(M2F), batch=2, size=64, precision='fp16')

@@ -36,7 +36,8 @@ def run_peer_suite(suite_file: str, *, device: Optional[str] = None, memory: boo
 
     Args:
         suite_file: Peer suite config: ``settings`` (``name``, ``config``, ``size``,
-            ``batch``, optional ``cfg_options``), ``gpu_settings`` (used on CUDA), ``steps``,
+            ``batch``, optional ``cfg_options`` and ``precision``: ``fp32`` (default) or ``bf16``,
+            every implementation's training), ``gpu_settings`` (used on CUDA), ``steps``,
             ``warmup``, ``infer_images``, ``work_root``.
         device: ``cuda`` or ``cpu`` (default: CUDA when available).
         memory: Also measure each implementation's peak memory (one process each).
@@ -59,7 +60,9 @@ def run_peer_suite(suite_file: str, *, device: Optional[str] = None, memory: boo
         cfg = Config.fromfile(setting['config'])
         cfg.merge_from_dict(dict(setting.get('cfg_options', {})))
         start = time.perf_counter()
-        peers = build_peers(cfg, batch=setting['batch'], size=setting['size'], device=device)
+        precision = setting.get('precision', 'fp32')
+        peers = build_peers(cfg, batch=setting['batch'], size=setting['size'], device=device,
+                            precision=precision)
         times = time_peers(peers, steps=suite.steps, warmup=suite.warmup,
                            infer_images=suite.infer_images)
         rows = {}
@@ -69,13 +72,14 @@ def run_peer_suite(suite_file: str, *, device: Optional[str] = None, memory: boo
             if memory:
                 row['peak_gib'] = peak_memory(setting['config'], peer.name, batch=setting['batch'],
                                               size=setting['size'], device=device,
-                                              options=dict(setting.get('cfg_options', {})))
+                                              options=dict(setting.get('cfg_options', {})),
+                                              precision=precision)
             rows[peer.name] = row
         del peers
         entry = dict(name=setting['name'], config=setting['config'], size=setting['size'],
                      batch=setting['batch'], cfg_options=dict(setting.get('cfg_options', {})),
-                     family=cfg.model.type, results=rows)
-        if not on_gpu:  # unibench's own CPU kernel beside mmcv's path, at these shapes
+                     precision=precision, family=cfg.model.type, results=rows)
+        if not on_gpu and precision == 'fp32':  # unibench's CPU kernel beside mmcv's path
             entry['deform_attn'] = time_deform_attn(cfg, batch=setting['batch'],
                                                     size=setting['size'], steps=suite.steps,
                                                     warmup=suite.warmup)

@@ -10,6 +10,11 @@ one process, and timed on the same images and targets (shapes images of the conf
   do; ``torch.optim.AdamW`` + ``clip_grad_norm_`` for transformers, as its ``Trainer`` does);
 * inference: one image, forward and panoptic post-processing, in eval mode without gradients.
 
+``precision`` is the training's, the same for every implementation: ``fp32``, or ``bf16``
+(``torch.autocast`` around forward and loss: unibench's and mmdet's ``AutocastOptimWrapper``,
+transformers' step inside ``torch.autocast``; mmdet is left out on CUDA, where mmcv's deformable
+attention kernel has no bf16). Inference is fp32.
+
 Steps are interleaved across the implementations (round-robin) so that a change of machine speed
 affects all alike; the median of each is reported. Peak memory is measured separately, in a fresh
 process per implementation (peak RSS after two training steps), or as CUDA's peak allocation.
@@ -84,29 +89,46 @@ def mmdet_head_cfg(head: ConfigDict, *, in_channels: Sequence[int],
                        assigner=crit.assigner, sampler=dict(type='mmdet.MaskPseudoSampler')))
 
 
+PRECISIONS = ('fp32', 'bf16')
+
+
 def build_peers(cfg: Config, *, batch: int, size: int, device: str = 'cpu',
-                which: Sequence[str] = ('unibench', 'mmdet', 'transformers')) -> List[Peer]:
-    """The implementations of ``cfg``'s model family that ``which`` names, on shared inputs."""
+                which: Sequence[str] = ('unibench', 'mmdet', 'transformers'),
+                precision: str = 'fp32') -> List[Peer]:
+    """The implementations of ``cfg``'s model family that ``which`` names, on shared inputs,
+    training in ``precision`` (``fp32`` or ``bf16``)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision {precision!r} is not one of {PRECISIONS}')
+    cfg = copy.deepcopy(cfg)
+    wrapper = cfg.optim_wrapper
+    if precision == 'bf16':
+        wrapper.update(type='AutocastOptimWrapper', dtype='bfloat16')
+    elif wrapper.get('type') == 'AutocastOptimWrapper':  # a config's own bf16: fp32 asked
+        wrapper.type = 'OptimWrapper'
+        wrapper.pop('dtype', None)
     init_default_scope('unibench')
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)  # no per-parameter init / optimizer logs
     try:
-        return _build_peers(cfg, items=shapes_batch(size, batch), device=device, which=which)
+        return _build_peers(cfg, items=shapes_batch(size, batch), device=device, which=which,
+                            precision=precision)
     finally:
         logger.setLevel(level)
 
 
-def _build_peers(cfg: Config, *, items: List[dict], device: str,
-                 which: Sequence[str]) -> List[Peer]:
+def _build_peers(cfg: Config, *, items: List[dict], device: str, which: Sequence[str],
+                 precision: str) -> List[Peer]:
     family = cfg.model.type.lower()
     builders = dict(unibench=_unibench, mmdet=_mmdet, transformers=_transformers)
     peers = []
     for name in which:
         if name == 'mmdet' and family != 'mask2former':
             continue  # mmdet has no OneFormer
+        if name == 'mmdet' and precision == 'bf16' and device.startswith('cuda'):
+            continue  # mmcv's CUDA deformable attention has no bf16 kernel
         torch.manual_seed(0)
-        peers.append(builders[name](cfg, items, device))
+        peers.append(builders[name](cfg, items, device, precision))
     return peers
 
 
@@ -179,13 +201,13 @@ def _mmengine_peer(name: str, family: str, model: nn.Module, cfg: Config, items:
                 infer=lambda: model.test_step(test_data))
 
 
-def _unibench(cfg: Config, items: List[dict], device: str) -> Peer:
+def _unibench(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
     model = MODELS.build(copy.deepcopy(cfg.model))
     model.init_weights()
     return _mmengine_peer('unibench', cfg.model.type.lower(), model, cfg, items, device)
 
 
-def _mmdet(cfg: Config, items: List[dict], device: str) -> Peer:
+def _mmdet(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
     probe = MODELS.build(copy.deepcopy(cfg.model.backbone))
     from unibench.models.segmentors.mask2former import feature_shapes
     channels, strides = feature_shapes(probe)
@@ -206,7 +228,7 @@ def _mmdet(cfg: Config, items: List[dict], device: str) -> Peer:
     return _mmengine_peer('mmdet', 'mask2former', model, cfg, items, device)
 
 
-def _transformers(cfg: Config, items: List[dict], device: str) -> Peer:
+def _transformers(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     import transformers as hf
     head = cfg.model.panoptic_head
@@ -266,7 +288,10 @@ def _transformers(cfg: Config, items: List[dict], device: str) -> Peer:
     stuff = set(range(head.num_things_classes, head.num_things_classes + head.num_stuff_classes))
 
     def train_step() -> None:
-        loss = model(pixel_values=pixels, mask_labels=masks, class_labels=labels, **extra).loss
+        with torch.autocast(pixels.device.type, dtype=torch.bfloat16,
+                            enabled=precision == 'bf16'):
+            loss = model(pixel_values=pixels, mask_labels=masks, class_labels=labels,
+                         **extra).loss
         loss.backward()
         if clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip['max_norm'])
@@ -290,24 +315,26 @@ def _transformers(cfg: Config, items: List[dict], device: str) -> Peer:
 
 
 def peak_memory(config: str, name: str, *, batch: int, size: int, device: str = 'cpu',
-                options: Optional[dict] = None) -> float:
+                options: Optional[dict] = None, precision: str = 'fp32') -> float:
     """Peak memory in GiB of two training steps of one implementation, in a fresh process
     (CPU: the process's peak RSS, which includes the Python and library baseline; CUDA: peak
     allocated tensor memory)."""
     import multiprocessing as mp
     ctx = mp.get_context('spawn')
     with ctx.Pool(1) as pool:
-        return pool.apply(_peak_memory_child, (config, name, batch, size, device, options or {}))
+        return pool.apply(_peak_memory_child,
+                          (config, name, batch, size, device, options or {}, precision))
 
 
 def _peak_memory_child(config: str, name: str, batch: int, size: int, device: str,
-                       options: dict) -> float:
+                       options: dict, precision: str) -> float:
     import resource
 
     import unibench  # noqa: F401  (registers unibench's modules in the fresh process)
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
-    peer = build_peers(cfg, batch=batch, size=size, device=device, which=[name])[0]
+    peer = build_peers(cfg, batch=batch, size=size, device=device, which=[name],
+                       precision=precision)[0]
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     for _ in range(2):
