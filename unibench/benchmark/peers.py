@@ -25,6 +25,7 @@ import os
 import statistics
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -120,7 +121,9 @@ def build_peers(cfg: Config, *, batch: int, size: int, device: str = 'cpu',
 def _build_peers(cfg: Config, *, items: List[dict], device: str, which: Sequence[str],
                  precision: str) -> List[Peer]:
     family = cfg.model.type.lower()
-    builders = dict(unibench=_unibench, mmdet=_mmdet, transformers=_transformers)
+    # unibench's and mmdet's precision is their optim wrapper's (build_peers sets it).
+    builders = dict(unibench=_unibench, mmdet=_mmdet,
+                    transformers=partial(_transformers, precision=precision))
     peers = []
     for name in which:
         if name == 'mmdet' and family != 'mask2former':
@@ -128,7 +131,7 @@ def _build_peers(cfg: Config, *, items: List[dict], device: str, which: Sequence
         if name == 'mmdet' and precision == 'bf16' and device.startswith('cuda'):
             continue  # mmcv's CUDA deformable attention has no bf16 kernel
         torch.manual_seed(0)
-        peers.append(builders[name](cfg, items, device, precision))
+        peers.append(builders[name](cfg, items, device))
     return peers
 
 
@@ -201,13 +204,13 @@ def _mmengine_peer(name: str, family: str, model: nn.Module, cfg: Config, items:
                 infer=lambda: model.test_step(test_data))
 
 
-def _unibench(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
+def _unibench(cfg: Config, items: List[dict], device: str) -> Peer:
     model = MODELS.build(copy.deepcopy(cfg.model))
     model.init_weights()
     return _mmengine_peer('unibench', cfg.model.type.lower(), model, cfg, items, device)
 
 
-def _mmdet(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
+def _mmdet(cfg: Config, items: List[dict], device: str) -> Peer:
     probe = MODELS.build(copy.deepcopy(cfg.model.backbone))
     from unibench.models.segmentors.mask2former import feature_shapes
     channels, strides = feature_shapes(probe)
@@ -228,7 +231,7 @@ def _mmdet(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
     return _mmengine_peer('mmdet', 'mask2former', model, cfg, items, device)
 
 
-def _transformers(cfg: Config, items: List[dict], device: str, precision: str) -> Peer:
+def _transformers(cfg: Config, items: List[dict], device: str, *, precision: str) -> Peer:
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     import transformers as hf
     head = cfg.model.panoptic_head

@@ -51,8 +51,8 @@ class AutocastOptimWrapper(OptimWrapper):
         if name not in DTYPES:
             raise ValueError(f'AutocastOptimWrapper: dtype {dtype!r} is not one of {DTYPES}')
         if device_type is None:
-            params = [p for g in self.optimizer.param_groups for p in g['params']]
-            device_type = params[0].device.type if params else 'cpu'
+            device_type = next((p.device.type for g in self.optimizer.param_groups
+                                for p in g['params']), 'cpu')
         if name == 'float16' and device_type != 'cuda':
             raise ValueError('AutocastOptimWrapper: float16 without loss scaling is for CUDA '
                              f'only (device {device_type!r}); use dtype="bfloat16"')
