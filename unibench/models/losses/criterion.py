@@ -6,12 +6,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.ops import point_sample
-from mmdet.models.utils import get_uncertain_point_coords_with_randomness
 from mmdet.utils import reduce_mean
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from unibench.models.losses.matching import batched_cost, hungarian
+from unibench.models.losses.point_sampling import uncertain_point_coords
 from unibench.registry import MODELS, TASK_UTILS
 
 
@@ -178,8 +178,9 @@ class SetCriterion(nn.Module):
                                        pairs['query'][i * per_layer:(i + 1) * per_layer]]
                          for i in range(num_layers)])[:, None]  # (N, 1, h, w)
         with torch.no_grad():
-            coords = get_uncertain_point_coords_with_randomness(
-                src, None, self.num_points, self.oversample_ratio, self.importance_sample_ratio)
+            coords = uncertain_point_coords(
+                src, num_points=self.num_points, oversample_ratio=self.oversample_ratio,
+                importance_sample_ratio=self.importance_sample_ratio)
             point_targets = _sample_targets(targets, pairs, coords, num_layers)
         point_logits = point_sample(src, coords, align_corners=False).squeeze(1)  # (N, P)
         loss_dice = self.loss_dice(point_logits, point_targets, reduction_override='none')
