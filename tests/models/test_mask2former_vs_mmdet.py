@@ -80,6 +80,38 @@ def test_every_decoder_layer_matches_mmdet(heads):
         assert torch.allclose(c, d, atol=1e-5, rtol=0), (i, (c - d).abs().max())
 
 
+
+def test_inference_predictions_match_mmdet(heads):
+    """``predict`` runs the decoder's final-only path (the earlier stages' masks only at the
+    attention sizes): the same final logits as mmdet's ``predict`` and the same attention masks
+    at every layer."""
+    reference, ours = heads
+    feats, samples = inputs()
+    masks_seen = {'ref': [], 'ours': []}
+
+    def spy(layers, key):
+        for layer in layers:
+            def hook(module, args, kwargs, key=key):
+                masks_seen[key].append(kwargs['cross_attn_mask'].clone())
+            layer.register_forward_pre_hook(hook, with_kwargs=True)
+
+    spy(reference.transformer_decoder.layers, 'ref')
+    spy(ours.decoder.layers, 'ours')
+    try:
+        with torch.no_grad():
+            ref_cls, ref_masks = reference.predict(feats, samples)
+            cls, masks = ours.predict(feats, samples)
+    finally:
+        for layers in (reference.transformer_decoder.layers, ours.decoder.layers):
+            for layer in layers:
+                layer._forward_pre_hooks.clear()
+    assert masks.shape == ref_masks.shape == (2, ours.num_queries, SIZE, SIZE)
+    assert torch.allclose(cls, ref_cls, atol=1e-5, rtol=0), (cls - ref_cls).abs().max()
+    assert torch.allclose(masks, ref_masks, atol=1e-5, rtol=0), (masks - ref_masks).abs().max()
+    assert len(masks_seen['ours']) == len(masks_seen['ref']) == 6
+    for i, (a, b) in enumerate(zip(masks_seen['ours'], masks_seen['ref'])):
+        assert torch.equal(a, b), (i, (a != b).sum())
+
 class Recorder:
     """Stands in for ``torch.rand``: records each call's result, or replays given results."""
 

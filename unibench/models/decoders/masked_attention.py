@@ -78,7 +78,8 @@ class MaskedAttentionDecoder(BaseModule):
                 caffe2_xavier_init(proj, bias=0)
 
     def forward(self, query: Tensor, query_pos: Tensor, mask_features: Tensor,
-                memories: Sequence[Tensor]) -> Tuple[List[Tensor], List[Tensor]]:
+                memories: Sequence[Tensor], *,
+                final_only: bool = False) -> Tuple[List[Tensor], List[Tensor]]:
         """Predictions of the initial queries and of every layer.
 
         Args:
@@ -86,15 +87,36 @@ class MaskedAttentionDecoder(BaseModule):
             query_pos: ``(B, N, C)`` query positional embeddings.
             mask_features: ``(B, C, H / 4, W / 4)`` per-pixel embeddings.
             memories: ``num_levels`` maps ``(B, C_in, h_i, w_i)``, low to high resolution.
+            final_only: Return only the last layer's predictions (inference). The earlier
+                stages then predict their masks only at the next layer's attention size, from
+                the mask features resized to it: bilinear resizing is linear, so that is the
+                resized full mask up to float rounding, without the ``(B, N, H / 4, W / 4)``
+                products and their resizing.
 
         Returns:
             ``cls_scores``: ``1 + num_layers`` tensors ``(B, N, K + 1)``; ``mask_preds``: as many
-            ``(B, N, H / 4, W / 4)``; the initial queries' first, the last layer's last.
+            ``(B, N, H / 4, W / 4)``; the initial queries' first, the last layer's last. With
+            ``final_only``, one of each.
         """
         keys, key_pos = self.flatten_memories(memories)
         sizes = [m.shape[-2:] for m in memories]
-        cls_pred, mask_pred, attn_mask = self.predict(query, mask_features, sizes[0])
-        cls_scores, mask_preds = [cls_pred], [mask_pred]
+        resized = None
+        if final_only:
+            resized = [F.interpolate(mask_features, size, mode='bilinear', align_corners=False)
+                       for size in sizes]
+        cls_scores, mask_preds = [], []
+
+        def stage(query: Tensor, i: int) -> Tensor:
+            """Predictions after stage ``i`` (0: the initial queries); the next attention mask."""
+            level = i % self.num_levels
+            if final_only and i < len(self.layers):
+                return self.attention_mask(query, resized[level])
+            cls_pred, mask_pred, attn_mask = self.predict(query, mask_features, sizes[level])
+            cls_scores.append(cls_pred)
+            mask_preds.append(mask_pred)
+            return attn_mask
+
+        attn_mask = stage(query, 0)
         for i, layer in enumerate(self.layers):
             level = i % self.num_levels
             # A query whose mask is empty at this level attends everywhere instead of nowhere.
@@ -102,10 +124,7 @@ class MaskedAttentionDecoder(BaseModule):
             query = layer(query=query, key=keys[level], value=keys[level], query_pos=query_pos,
                           key_pos=key_pos[level], cross_attn_mask=attn_mask,
                           query_key_padding_mask=None, key_padding_mask=None)
-            cls_pred, mask_pred, attn_mask = self.predict(
-                query, mask_features, sizes[(i + 1) % self.num_levels])
-            cls_scores.append(cls_pred)
-            mask_preds.append(mask_pred)
+            attn_mask = stage(query, i + 1)
         return cls_scores, mask_preds
 
     def flatten_memories(self, memories: Sequence[Tensor]) -> Tuple[List[Tensor], List[Tensor]]:
@@ -129,6 +148,15 @@ class MaskedAttentionDecoder(BaseModule):
         mask_pred = torch.einsum('bqc,bchw->bqhw', self.mask_embed(query), mask_features)
         attn_mask = F.interpolate(mask_pred.detach(), attn_size, mode='bilinear',
                                   align_corners=False)
-        attn_mask = attn_mask.flatten(2).sigmoid() < 0.5
-        attn_mask = attn_mask.repeat_interleave(self.num_heads, dim=0)
-        return cls_pred, mask_pred, attn_mask
+        return cls_pred, mask_pred, self._blocked(attn_mask)
+
+    def attention_mask(self, query: Tensor, attn_features: Tensor) -> Tensor:
+        """The next layer's attention mask alone, from the mask features at its size
+        ``(B, C, attn_h, attn_w)`` (see ``final_only``)."""
+        mask_embed = self.mask_embed(self.post_norm(query))
+        return self._blocked(torch.einsum('bqc,bchw->bqhw', mask_embed, attn_features.detach()))
+
+    def _blocked(self, mask_logits: Tensor) -> Tensor:
+        """``(B, N, h, w)`` logits -> ``(B * heads, N, h * w)``, True where ``sigmoid < 0.5``."""
+        blocked = mask_logits.detach().flatten(2).sigmoid() < 0.5
+        return blocked.repeat_interleave(self.num_heads, dim=0)

@@ -87,24 +87,29 @@ class QueryHead(BaseModule):
         """``(B, N, C)`` initial query features and ``(B, N, C)`` query positions."""
         raise NotImplementedError
 
-    def forward(self, x: Sequence[Tensor], batch_data_samples: SampleList) -> HeadOutputs:
+    def forward(self, x: Sequence[Tensor], batch_data_samples: SampleList, *,
+                final_only: bool = False) -> HeadOutputs:
         """Predictions of every decoder stage.
 
         Args:
             x: Backbone features ``(B, C_i, H / s_i, W / s_i)`` for strides 4, 8, 16, 32.
             batch_data_samples: Samples (OneFormer reads ``metainfo['task']``).
+            final_only: Only the last stage's predictions (inference; see
+                :class:`MaskedAttentionDecoder`).
 
         Returns:
             ``cls_scores``: ``1 + L`` tensors ``(B, N, K + 1)``; ``mask_preds``: ``1 + L`` tensors
             ``(B, N, H / 4, W / 4)`` (initial queries first, final layer last); ``queries``:
-            ``(B, N, C)`` the initial queries (OneFormer's contrastive loss reads them).
+            ``(B, N, C)`` the initial queries (OneFormer's contrastive loss reads them). With
+            ``final_only``, one class and one mask tensor.
         """
         # The official pixel decoder runs in fp32 under AMP (`@autocast(enabled=False)` on its
         # forward_features): deformable attention's sampling is precision-sensitive.
         with torch.autocast(x[0].device.type, enabled=False):
             mask_features, memories = self.pixel_decoder([f.float() for f in x])
         queries, query_pos = self.init_queries(mask_features, batch_data_samples)
-        cls_scores, mask_preds = self.decoder(queries, query_pos, mask_features, memories)
+        cls_scores, mask_preds = self.decoder(queries, query_pos, mask_features, memories,
+                                              final_only=final_only)
         return cls_scores, mask_preds, queries
 
     def loss(self, x: Sequence[Tensor], batch_data_samples: SampleList,
@@ -135,7 +140,7 @@ class QueryHead(BaseModule):
         Returns:
             ``(B, N, K + 1)`` class logits and ``(B, N, H_pad, W_pad)`` mask logits.
         """
-        cls_scores, mask_preds, _ = self(x, batch_data_samples)
+        cls_scores, mask_preds, _ = self(x, batch_data_samples, final_only=True)
         size = batch_data_samples[0].metainfo['batch_input_shape']
         masks = F.interpolate(mask_preds[-1], size=tuple(size), mode='bilinear',
                               align_corners=False)
