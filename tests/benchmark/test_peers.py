@@ -44,6 +44,29 @@ def test_oneformer_has_no_mmdet_peer_and_the_same_size_as_transformers():
     time_peers(peers, steps=1, warmup=0, infer_images=1)
 
 
+
+SUITE = 'configs/benchmarks/peers.py'
+
+
+@pytest.mark.parametrize('index', range(len(Config.fromfile(SUITE).gpu_settings)))
+def test_the_gpu_settings_run_on_the_cpu(index):
+    """The suite's GPU settings (R50 at 1024², fp32 and bf16) are the CPU-tested script: each
+    builds every implementation from its config, with the same parameter count, and trains and
+    infers once, here at 64² with the setting's precision and the layers cut down."""
+    setting = Config.fromfile(SUITE).gpu_settings[index]
+    cfg = Config.fromfile(setting['config'])
+    cfg.merge_from_dict({**SMALL, **setting.get('cfg_options', {}),
+                         'model.backbone.init_cfg': None})
+    peers = build_peers(cfg, batch=1, size=64, precision=setting.get('precision', 'fp32'))
+    family = cfg.model.type.lower()
+    expected = ['unibench', 'mmdet', 'transformers'] if family == 'mask2former' else [
+        'unibench', 'transformers']
+    assert [p.name for p in peers] == expected
+    counts = [sum(x.numel() for x in p.model.parameters()) for p in peers]
+    assert max(counts) - min(counts) <= 1, counts  # OneFormer's logit scale: see above
+    times = time_peers(peers, steps=1, warmup=0, infer_images=1)
+    assert all(t['train_s'] > 0 and t['infer_ms'] > 0 for t in times.values())
+
 def test_the_attention_kernel_is_timed_at_the_settings_shapes():
     cfg = Config.fromfile('configs/mask2former/mask2former_r50_8xb2-50e_coco-panoptic.py')
     assert deform_attn_shapes(cfg, batch=2, size=256) == dict(
