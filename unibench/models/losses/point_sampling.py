@@ -5,7 +5,7 @@
 ``calculate_uncertainty``, which the official Mask2Former and OneFormer criteria call): the same
 two ``torch.rand`` draws in the same order, so the same points for the same seed. It selects them
 faster on the CPU, where this step cost more than the rest of the loss (128² crops, batch 8, 4,096
-points, 364 matched masks: 148 ms against 74 ms, ``work_dirs/s11/uncertain_bench.py``):
+points, 364 matched masks: 148 ms against 74 ms, ``tools/analysis_tools/point_sampling_bench.py``):
 
 * The ``k`` most uncertain candidates (largest ``-|logit|``) are the ``k`` smallest ``|logit|``,
   selected on the float's bits read as ``int32`` (for non-negative floats the integer order is
