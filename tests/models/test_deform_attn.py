@@ -9,6 +9,7 @@ from mmcv.ops.multi_scale_deform_attn import (
 )
 from mmengine.config import ConfigDict
 
+import unibench.models.layers.deform_attn as deform_attn_module
 from unibench.models.layers.deform_attn import (
     FusedMSDeformAttn,
     deform_attn_core,
@@ -19,6 +20,21 @@ from unibench.models.layers.deform_attn import (
 from unibench.registry import MODELS
 
 SHAPES = ((5, 7), (3, 4), (1, 2))  # odd sizes; a level of one row
+
+
+@pytest.fixture(autouse=True)
+def fresh_compilation():
+    """Each test compiles afresh, and a test of the compiled path fails if compiling failed
+    (the fallback, mmcv's path, is the reference itself, so the comparisons would still pass).
+
+    A test worker that has run many shape sets, dtypes and thread counts otherwise hits
+    dynamo's recompile limit and falls back for the rest of its life.
+    """
+    torch._dynamo.reset()
+    deform_attn_module._compiled.clear()
+    deform_attn_module._compile_failed = False
+    yield
+    assert not deform_attn_module._compile_failed, 'compiling the fused attention failed'
 
 
 def inputs(dtype, batch=2, heads=3, channels=4, queries=11, points=2, seed=0):
@@ -92,11 +108,16 @@ def test_a_traced_graph_runs_mmcvs_path():
                        multi_scale_deformable_attn_pytorch(value, shapes, loc, weights))
 
 
-def test_shapes_that_do_not_cover_the_values_are_refused():
+@pytest.mark.parametrize('deterministic', [False, True], ids=['compiled', 'mmcv-path'])
+def test_shapes_that_do_not_cover_the_values_are_refused(deterministic):
     value, loc, weights = inputs(torch.float32)
-    with pytest.raises(ValueError, match=r'spatial_shapes \(\(5, 7\), \(3, 4\), \(1, 1\)\) '
-                                         r'cover 48 values, the value has 49'):
-        deform_attn_core(value, torch.tensor(((5, 7), (3, 4), (1, 1))), loc, weights)
+    torch.use_deterministic_algorithms(deterministic)
+    try:
+        with pytest.raises(ValueError, match=r'spatial_shapes \(\(5, 7\), \(3, 4\), '
+                                             r'\(1, 1\)\) cover 48 values, the value has 49'):
+            deform_attn_core(value, torch.tensor(((5, 7), (3, 4), (1, 1))), loc, weights)
+    finally:
+        torch.use_deterministic_algorithms(False)
 
 
 @pytest.mark.parametrize('batch_first', [True, False])

@@ -159,14 +159,18 @@ def deform_attn_core(value: Tensor, spatial_shapes: Tensor, sampling_locations: 
     (B, Q, heads, L, P)``. Returns ``(B, Q, heads * C)``.
     """
     global _compile_failed
-    if (value.is_cuda or _compile_failed or torch.are_deterministic_algorithms_enabled()
-            or torch.jit.is_tracing()):  # a traced graph (FLOP counting, export) cannot hold it
+    tracing = torch.jit.is_tracing()  # a traced graph (FLOP counting, export) cannot hold it
+    if value.is_cuda or tracing:  # (reading the shapes would sync the GPU / freeze the trace)
         return multi_scale_deformable_attn_pytorch(value, spatial_shapes, sampling_locations,
                                                    attention_weights)
+    # checked on every CPU path: mmcv's splits the value by the shapes without a check
     shapes = tuple((int(h), int(w)) for h, w in spatial_shapes.tolist())
     if sum(h * w for h, w in shapes) != value.shape[1]:
         raise ValueError(f'deformable attention: spatial_shapes {shapes} cover '
                          f'{sum(h * w for h, w in shapes)} values, the value has {value.shape[1]}')
+    if _compile_failed or torch.are_deterministic_algorithms_enabled():
+        return multi_scale_deformable_attn_pytorch(value, spatial_shapes, sampling_locations,
+                                                   attention_weights)
     if not _compiled:
         # dynamic=None: specialised to the first shapes, generalised when they change (an
         # evaluation's image sizes), so a dataset of many sizes compiles twice, not per size
